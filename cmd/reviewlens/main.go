@@ -1,0 +1,14 @@
+// Command reviewlens runs every step of the review-photo inspection
+// workflow as a subcommand: reviewlens manifest, ...
+package main
+
+import (
+	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+)
+
+func main() {
+	cli.Main(cli.App("reviewlens", "inspect customer review photos with SageMaker and grant credits",
+		cli.Command(manifestcmd.Step),
+	))
+}

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+)
+
+// Exit codes of every step binary.
+const (
+	ExitOK         = 0  // done
+	ExitFailure    = 1  // failed, or interrupted by a signal
+	ExitBadInput   = 2  // bad input or usage
+	ExitJobFailed  = 3  // a SageMaker job failed
+	ExitJobStopped = 4  // a job was stopped
+	ExitTimeout    = 5  // the step's own --timeout passed
+	ExitTransient  = 75 // a transient error worth a retry (EX_TEMPFAIL)
+)
+
+// ErrTimeout is the cause of the context deadline set by --timeout. An error
+// that wraps it exits [ExitTimeout].
+var ErrTimeout = errors.New("timeout passed")
+
+// Error is an error that carries the exit code the binary should end with.
+type Error struct {
+	Code int   // one of the Exit constants
+	Err  error // what went wrong, for people
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit code %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// withCode wraps err in an [*Error]; a nil err stays nil so that
+// "return res, cli.Transient(err)" is safe.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err}
+}
+
+// BadInput marks err as bad input (exit 2). The message should name the flag,
+// file, line or field and what was expected. A nil err returns nil.
+func BadInput(err error) error { return withCode(ExitBadInput, err) }
+
+// BadInputf is [BadInput] of fmt.Errorf(format, args...).
+func BadInputf(format string, args ...any) error {
+	return BadInput(fmt.Errorf(format, args...))
+}
+
+// JobFailed marks err as a failed SageMaker job (exit 3). The message should
+// carry the job's failure reason. A nil err returns nil.
+func JobFailed(err error) error { return withCode(ExitJobFailed, err) }
+
+// JobStopped marks err as a stopped job (exit 4). A nil err returns nil.
+func JobStopped(err error) error { return withCode(ExitJobStopped, err) }
+
+// Transient marks err as worth a retry (exit 75), for errors [ExitCode] would
+// not recognise itself, such as a bare io.ErrUnexpectedEOF from reading an
+// object's body. A nil err returns nil.
+func Transient(err error) error { return withCode(ExitTransient, err) }
+
+// ExitCode returns the exit code for err, the first of:
+//
+//   - nil: [ExitOK];
+//   - an [*Error] anywhere in the chain (errors.As): its Code;
+//   - [ErrTimeout] in the chain: [ExitTimeout];
+//   - context.Canceled in the chain (an interrupted run): [ExitFailure];
+//   - a transient error: [ExitTransient]. That is what the AWS SDK's default
+//     retryer would retry (throttling codes such as ThrottlingException,
+//     Throttling, TooManyRequestsException, SlowDown, RequestLimitExceeded;
+//     HTTP 500, 502, 503, 504; connection errors, net.Error timeouts,
+//     including a context deadline other than --timeout), and also any HTTP
+//     status from 500 up or 429, any *net.OpError but a host that does not
+//     exist, connection refused or reset, and io.ErrUnexpectedEOF inside a
+//     *url.Error or an AWS operation error;
+//   - anything else: [ExitFailure].
+//
+// Usage errors reach ExitCode as an [*Error] with [ExitBadInput]: the apps
+// built by this package wrap them so.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, ErrTimeout):
+		return ExitTimeout
+	case errors.Is(err, context.Canceled):
+		return ExitFailure
+	case isTransient(err):
+		return ExitTransient
+	}
+	return ExitFailure
+}
+
+// sdkRetryables is how the AWS SDK decides an attempt is worth retrying.
+var sdkRetryables = retry.IsErrorRetryables(retry.DefaultRetryables)
+
+func isTransient(err error) bool {
+	// The SDK's verdict first: it also says no, to a host that does not
+	// exist or an error that declares itself not retryable.
+	switch sdkRetryables.IsErrorRetryable(err) {
+	case aws.TrueTernary:
+		return true
+	case aws.FalseTernary:
+		return false
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) {
+		if c := status.HTTPStatusCode(); c >= 500 || c == http.StatusTooManyRequests {
+			return true
+		}
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) && fromNetwork(err) {
+		return true
+	}
+	// Errors flattened to text on their way here (%v rather than %w).
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "connection reset")
+}
+
+// fromNetwork reports whether err came from an HTTP request or an AWS call.
+// A bare io.ErrUnexpectedEOF may as well be a truncated local file.
+func fromNetwork(err error) bool {
+	var urlErr *url.Error
+	var opErr *smithy.OperationError
+	return errors.As(err, &urlErr) || errors.As(err, &opErr)
+}

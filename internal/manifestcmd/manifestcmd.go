@@ -1,0 +1,477 @@
+// Package manifestcmd is the manifest step: it turns a Ground Truth output
+// manifest into the labels table and the inputs of the built-in
+// image-classification algorithm, reading and writing S3 or local paths.
+//
+// The work on the manifest itself is package manifest's; this package moves
+// files: it spools the outputs to a temporary folder, copies photos for the
+// .lst channels, and publishes every output atomically, summary.json last,
+// so that a folder with a summary.json is complete.
+package manifestcmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/manifest"
+)
+
+// Output file names in the --out folder.
+const (
+	FileLabels        = "labels.parquet"
+	FileTrain         = "train.manifest"
+	FileValidation    = "validation.manifest"
+	FileTrainLst      = "train.lst"
+	FileValidationLst = "validation.lst"
+	FileClasses       = "classes.json"
+	FileRejected      = "rejected.jsonl"
+	FileSummary       = "summary.json"
+)
+
+// outputKey names each file in Result.Outputs.
+var outputKey = map[string]string{
+	FileLabels: "labels", FileTrain: "train_manifest", FileValidation: "validation_manifest",
+	FileTrainLst: "train_lst", FileValidationLst: "validation_lst", FileClasses: "classes",
+	FileRejected: "rejected", FileSummary: "summary",
+}
+
+// Config is the manifest step's input.
+type Config struct {
+	In                 string   // the output manifest, a URI
+	Out                string   // the output folder, a URI
+	LabelAttribute     string   // "" = find the only image-classification attribute
+	Classes            string   // a label-category config URI, or "a,b,c"; "" = learn from class-names
+	MinConfidence      float64  // labels below are filtered
+	HumanOnly          bool     // keep human-annotated lines only
+	JobNames           []string // keep these labelling jobs only
+	ValidationFraction float64  // share of photos in validation, [0, 1)
+	Seed               int64    // changes the split, deterministically
+	OnBadLine          string   // "fail" (default) or "skip"
+	// LstPrefix, when set, makes the step copy every photo under
+	// <LstPrefix>/train/ or <LstPrefix>/validation/ and write train.lst and
+	// validation.lst relative to those prefixes, for File-mode training.
+	LstPrefix       string
+	CopyConcurrency int // concurrent photo copies; 0 = 32
+	Logger          *slog.Logger
+}
+
+// Result is the step's result JSON, also written to summary.json.
+type Result struct {
+	Outputs            map[string]string         `json:"outputs"`
+	LabelAttribute     string                    `json:"label_attribute"`
+	Classes            []string                  `json:"classes"`
+	NumClasses         int                       `json:"num_classes"`
+	NumTrainingSamples int                       `json:"num_training_samples"`
+	MultiLabel         bool                      `json:"multi_label"`
+	Lines              int                       `json:"lines"`
+	BlankLines         int                       `json:"blank_lines"`
+	Rows               map[string]int            `json:"rows"`     // photos per split
+	ByClass            map[string]map[string]int `json:"by_class"` // split -> class -> photos
+	Rejected           int                       `json:"rejected"`
+	RejectedByKind     map[string]int            `json:"rejected_by_kind"`
+	LenientConfidence  int                       `json:"lenient_confidence,omitempty"`
+	PhotosCopied       int                       `json:"photos_copied,omitempty"`
+	ElapsedSeconds     float64                   `json:"elapsed_seconds"`
+}
+
+// maxListedBad is how many bad lines --on-bad-line fail lists.
+const maxListedBad = 20
+
+// Run does the step.
+func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, error) {
+	start := time.Now()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	opts := manifest.ConvertOptions{
+		Options: manifest.Options{
+			LabelAttribute: cfg.LabelAttribute,
+			MinConfidence:  cfg.MinConfidence,
+			HumanOnly:      cfg.HumanOnly,
+			JobNames:       cfg.JobNames,
+		},
+		ValidationFraction: cfg.ValidationFraction,
+		Seed:               cfg.Seed,
+	}
+	if cfg.OnBadLine != "skip" {
+		opts.MaxBad = maxListedBad
+	}
+	if cfg.Classes != "" {
+		classes, err := readClasses(ctx, store, cfg.Classes)
+		if err != nil {
+			return nil, err
+		}
+		opts.Classes = classes
+	}
+	if cfg.LstPrefix != "" {
+		opts.LstPath = lstPath
+	}
+
+	in, err := store.Open(ctx, cfg.In)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotExist) {
+			return nil, cli.BadInputf("--in %s: no such manifest", cfg.In)
+		}
+		return nil, err
+	}
+	defer in.Close()
+
+	spool, err := newSpool(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer spool.discard()
+	names := []string{FileLabels, FileTrain, FileValidation, FileRejected}
+	if cfg.LstPrefix != "" {
+		names = append(names, FileTrainLst, FileValidationLst)
+	}
+	files, err := spool.create(names...)
+	if err != nil {
+		return nil, err
+	}
+	out := manifest.Outputs{
+		Labels: files[FileLabels], Train: files[FileTrain], Validation: files[FileValidation],
+		Rejected: files[FileRejected],
+	}
+	if cfg.LstPrefix != "" {
+		out.TrainLst, out.ValidationLst = files[FileTrainLst], files[FileValidationLst]
+	}
+	log.Info("converting manifest", "in", cfg.In, "out", cfg.Out)
+	sum, err := manifest.Convert(ctx, bufio.NewReaderSize(in, 1<<20), opts, out)
+	if err != nil {
+		return nil, convertError(cfg.In, err)
+	}
+	if err := spool.closeFiles(); err != nil {
+		return nil, err
+	}
+	if sum.Train == 0 {
+		return nil, cli.BadInputf("%s: no photo left for training (%d lines, %d rejected: see %s)", cfg.In, sum.Lines, sum.Rejected(), storage.Join(cfg.Out, FileRejected))
+	}
+	if sum.Rejected() > 0 {
+		log.Warn("lines not used", "rejected", sum.Rejected(), "invalid", sum.Invalid, "duplicate", sum.Duplicate,
+			"unlabelled", sum.Unlabelled, "filtered", sum.Filtered, "file", storage.Join(cfg.Out, FileRejected))
+	}
+	if sum.LenientConfidence > 0 {
+		log.Warn("confidence given as a string; read as a number", "lines", sum.LenientConfidence)
+	}
+	if err := spool.writeFile(FileClasses, sum.Classes.WriteJSON); err != nil {
+		return nil, err
+	}
+
+	res := newResult(cfg, sum)
+	if cfg.LstPrefix != "" {
+		n, err := copyPhotos(ctx, store, spool, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		res.PhotosCopied = n
+	}
+	published := []string{FileLabels, FileTrain, FileValidation, FileClasses, FileRejected}
+	if cfg.LstPrefix != "" {
+		published = append(published, FileTrainLst, FileValidationLst)
+	}
+	for _, name := range append(published, FileSummary) {
+		res.Outputs[outputKey[name]] = storage.Join(cfg.Out, name)
+	}
+	res.ElapsedSeconds = time.Since(start).Seconds()
+	if err := spool.writeFile(FileSummary, func(w io.Writer) error { return writeJSON(w, res) }); err != nil {
+		return nil, err
+	}
+	if err := spool.publish(ctx, store, append(published, FileSummary)); err != nil {
+		return nil, err
+	}
+	log.Info("manifest done", "train", sum.Train, "validation", sum.Validation, "rejected", sum.Rejected(), "classes", sum.Classes.Len())
+	return res, nil
+}
+
+func (cfg *Config) check() error {
+	switch {
+	case cfg.In == "":
+		return cli.BadInputf("--in: no manifest given")
+	case cfg.Out == "":
+		return cli.BadInputf("--out: no output folder given")
+	case !(cfg.ValidationFraction >= 0 && cfg.ValidationFraction < 1):
+		return cli.BadInputf("--validation-fraction %g: want a number in [0, 1)", cfg.ValidationFraction)
+	case !(cfg.MinConfidence >= 0 && cfg.MinConfidence <= 1):
+		return cli.BadInputf("--min-confidence %g: want a number in [0, 1]", cfg.MinConfidence)
+	case cfg.OnBadLine != "" && cfg.OnBadLine != "fail" && cfg.OnBadLine != "skip":
+		return cli.BadInputf("--on-bad-line %q: want fail or skip", cfg.OnBadLine)
+	case cfg.LstPrefix != "" && !storage.IsS3(cfg.LstPrefix):
+		return cli.BadInputf("--lst-prefix %s: want an s3:// prefix (the photos are copied there for File-mode training)", cfg.LstPrefix)
+	}
+	return nil
+}
+
+// readClasses reads --classes: a file (label-category config or a list) or
+// the list itself.
+func readClasses(ctx context.Context, store *storage.Storage, v string) (*manifest.ClassMap, error) {
+	data, err := store.ReadFile(ctx, v)
+	switch {
+	case err == nil:
+		m, err := manifest.ReadClasses(strings.NewReader(string(data)))
+		if err != nil {
+			return nil, cli.BadInputf("--classes %s: %v", v, err)
+		}
+		return m, nil
+	case errors.Is(err, storage.ErrNotExist) && !storage.IsS3(v):
+		m, err := manifest.ParseClassList(v)
+		if err != nil {
+			return nil, cli.BadInputf("--classes %q: not a file, and as a list of class names: %v", v, err)
+		}
+		return m, nil
+	case errors.Is(err, storage.ErrNotExist):
+		return nil, cli.BadInputf("--classes %s: no such file", v)
+	}
+	return nil, err
+}
+
+// convertError gives bad input its exit code and the manifest's name.
+func convertError(in string, err error) error {
+	var bad *manifest.BadLinesError
+	switch {
+	case errors.As(err, &bad):
+		return cli.BadInput(fmt.Errorf("%s: %w\n(rerun with --on-bad-line skip to write them to %s and go on)", in, err, FileRejected))
+	case errors.Is(err, manifest.ErrAmbiguousAttribute), errors.Is(err, manifest.ErrNoAttribute), errors.Is(err, manifest.ErrClassList):
+		return cli.BadInput(fmt.Errorf("%s: %w", in, err))
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return fmt.Errorf("%s: %w", in, err)
+}
+
+func newResult(cfg Config, sum *manifest.Summary) *Result {
+	names := sum.Classes.Names()
+	byClass := func(counts []int) map[string]int {
+		m := make(map[string]int, len(names))
+		for i, n := range names {
+			m[n] = counts[i]
+		}
+		return m
+	}
+	return &Result{
+		Outputs:            map[string]string{},
+		LabelAttribute:     sum.Attribute,
+		Classes:            names,
+		NumClasses:         len(names),
+		NumTrainingSamples: sum.Train,
+		MultiLabel:         sum.MultiLabel,
+		Lines:              sum.Lines,
+		BlankLines:         sum.Blank,
+		Rows:               map[string]int{manifest.SplitTrain: sum.Train, manifest.SplitValidation: sum.Validation},
+		ByClass: map[string]map[string]int{
+			manifest.SplitTrain:      byClass(sum.TrainByClass),
+			manifest.SplitValidation: byClass(sum.ValidationByClass),
+		},
+		Rejected: sum.Rejected(),
+		RejectedByKind: map[string]int{
+			manifest.Invalid.String(): sum.Invalid, manifest.Unlabelled.String(): sum.Unlabelled,
+			manifest.Duplicate.String(): sum.Duplicate, manifest.Filtered.String(): sum.Filtered,
+		},
+		LenientConfidence: sum.LenientConfidence,
+	}
+}
+
+// lstPath places a photo under a channel prefix: s3://bucket/key becomes
+// bucket/key, so photos of different buckets cannot collide.
+func lstPath(sourceRef string) string { return strings.TrimPrefix(sourceRef, "s3://") }
+
+// copyPhotos copies every photo listed in the spooled .lst files under the
+// channel prefixes, concurrently. Copies are server-side on S3 and safe to
+// repeat.
+func copyPhotos(ctx context.Context, store *storage.Storage, sp *spool, cfg Config, log *slog.Logger) (int, error) {
+	limit := cfg.CopyConcurrency
+	if limit <= 0 {
+		limit = 32
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	var done atomic.Int64
+	total := 0
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for _, c := range []struct{ file, channel string }{{FileTrainLst, "train"}, {FileValidationLst, "validation"}} {
+		f, err := os.Open(sp.path(c.file))
+		if err != nil {
+			return 0, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			fields := strings.SplitN(sc.Text(), "\t", 3)
+			if len(fields) != 3 {
+				f.Close()
+				return 0, fmt.Errorf("%s: malformed line %q", c.file, sc.Text())
+			}
+			rel := fields[2]
+			src := "s3://" + rel
+			dst := storage.Join(cfg.LstPrefix, c.channel, rel)
+			total++
+			g.Go(func() error {
+				if err := store.Copy(ctx, dst, src); err != nil {
+					if errors.Is(err, storage.ErrNotExist) {
+						return cli.BadInputf("copy %s: the photo does not exist", src)
+					}
+					return err
+				}
+				done.Add(1)
+				return nil
+			})
+			select {
+			case <-tick.C:
+				log.Info("copying photos", "done", done.Load(), "queued", total)
+			default:
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return 0, err
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	log.Info("photos copied", "photos", total, "prefix", cfg.LstPrefix)
+	return total, nil
+}
+
+// spool holds outputs until they are all written. For a local --out it is
+// a hidden folder inside it, so publishing is a rename; for S3 it is a local
+// temporary folder that publishing uploads.
+type spool struct {
+	dir    string
+	local  string // the local --out folder, or ""
+	remote string // the S3 --out folder, or ""
+	open   map[string]*spoolFile
+}
+
+type spoolFile struct {
+	f *os.File
+	*bufio.Writer
+}
+
+func newSpool(out string) (*spool, error) {
+	sp := &spool{open: map[string]*spoolFile{}}
+	parent := ""
+	if !storage.IsS3(out) {
+		local := strings.TrimPrefix(out, "file://")
+		if err := os.MkdirAll(local, 0o755); err != nil {
+			return nil, fmt.Errorf("--out %s: %w", out, err)
+		}
+		sp.local, parent = local, local
+	} else {
+		sp.remote = out
+	}
+	dir, err := os.MkdirTemp(parent, ".reviewlens-spool-")
+	if err != nil {
+		return nil, err
+	}
+	sp.dir = dir
+	return sp, nil
+}
+
+func (sp *spool) path(name string) string { return filepath.Join(sp.dir, name) }
+
+func (sp *spool) create(names ...string) (map[string]io.Writer, error) {
+	ws := make(map[string]io.Writer, len(names))
+	for _, n := range names {
+		f, err := os.Create(sp.path(n))
+		if err != nil {
+			return nil, err
+		}
+		sf := &spoolFile{f: f, Writer: bufio.NewWriterSize(f, 256<<10)}
+		sp.open[n] = sf
+		ws[n] = sf
+	}
+	return ws, nil
+}
+
+func (sp *spool) closeFiles() error {
+	var errs []error
+	for _, n := range slices.Sorted(maps.Keys(sp.open)) {
+		sf := sp.open[n]
+		errs = append(errs, sf.Flush(), sf.f.Close())
+	}
+	sp.open = map[string]*spoolFile{}
+	return errors.Join(errs...)
+}
+
+func (sp *spool) writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(sp.path(name))
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if err := write(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// publish moves the spooled files into --out, in the order given.
+func (sp *spool) publish(ctx context.Context, store *storage.Storage, names []string) error {
+	for _, n := range names {
+		if sp.local != "" {
+			if err := syncFile(sp.path(n)); err != nil {
+				return err
+			}
+			if err := os.Rename(sp.path(n), filepath.Join(sp.local, n)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := store.PutFile(ctx, storage.Join(sp.remote, n), sp.path(n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sp *spool) discard() {
+	for _, sf := range sp.open {
+		sf.f.Close()
+	}
+	os.RemoveAll(sp.dir)
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

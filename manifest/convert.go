@@ -1,0 +1,715 @@
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/reviewlens/reviewlens/internal/table"
+)
+
+// ConvertOptions choose what Convert keeps and how it splits.
+type ConvertOptions struct {
+	Options
+	// ValidationFraction is the share of photos put in the validation
+	// split, in [0, 1). Zero puts every photo in train.
+	ValidationFraction float64
+	// Seed changes which photos land in validation; the same seed always
+	// gives the same split.
+	Seed int64
+	// LstPath maps a photo's source-ref to its path in a .lst file,
+	// relative to the channel prefix. Required when a .lst output is set.
+	LstPath func(sourceRef string) string
+	// MaxBad, when above zero, stops Convert with a *BadLinesError once it
+	// has seen that many invalid or duplicate lines. Zero reads to the end
+	// and reports bad lines only through Outputs.Rejected and the Summary.
+	MaxBad int
+	// Workers parse lines in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// Allocator backs the Arrow builders; nil means the Go allocator.
+	Allocator memory.Allocator
+}
+
+// Outputs are where Convert writes. Labels is required; a nil writer skips
+// that output.
+type Outputs struct {
+	Labels        io.Writer // labels.parquet
+	Train         io.Writer // train.manifest (augmented manifest)
+	Validation    io.Writer // validation.manifest
+	TrainLst      io.Writer // train.lst
+	ValidationLst io.Writer // validation.lst
+	Rejected      io.Writer // rejected.jsonl: every line not used, with its reason
+}
+
+// A Summary counts what Convert did with every line.
+type Summary struct {
+	Attribute  string    // the label attribute read
+	MultiLabel bool      // some photo has a multi-label attribute
+	Classes    *ClassMap // given or learned
+	Lines      int       // non-blank lines
+	Blank      int       // blank lines skipped
+	BOM        bool      // the manifest started with a byte-order mark
+	Train      int       // photos in train
+	Validation int       // photos in validation
+	// TrainByClass and ValidationByClass count photos per class index (a
+	// multi-label photo counts once for each of its classes).
+	TrainByClass      []int
+	ValidationByClass []int
+	Invalid           int // lines rejected as invalid
+	Unlabelled        int
+	Duplicate         int
+	Filtered          int
+	// LenientConfidence counts lines whose confidence was a string.
+	LenientConfidence int
+	// FirstBad holds the first invalid or duplicate lines, at most 20.
+	FirstBad []*LineError
+}
+
+// Rejected reports the lines not used, of any kind.
+func (s *Summary) Rejected() int { return s.Invalid + s.Unlabelled + s.Duplicate + s.Filtered }
+
+// BadLinesError is returned by Convert when ConvertOptions.MaxBad is set and
+// bad lines were found.
+type BadLinesError struct {
+	Lines []*LineError // the first bad lines, in line order
+	More  bool         // reading stopped before the end
+}
+
+func (e *BadLinesError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d bad line", len(e.Lines))
+	if len(e.Lines) != 1 {
+		b.WriteString("s")
+	}
+	if e.More {
+		b.WriteString(" (stopped there)")
+	}
+	for _, l := range e.Lines {
+		b.WriteString("\n  ")
+		b.WriteString(l.Error())
+	}
+	return b.String()
+}
+
+const (
+	chunkBytes = 1 << 20  // bytes of whole lines handed to a parser at once
+	batchRows  = 64 << 10 // rows per record batch and Parquet row group
+	maxListed  = 20       // bad lines kept in Summary.FirstBad
+)
+
+// Convert reads a whole manifest and writes the labels table, the augmented
+// manifests, the .lst files and the rejected lines. Lines are parsed on
+// every core and written in line order; memory stays bounded whatever the
+// size of the manifest.
+func Convert(ctx context.Context, r io.Reader, opts ConvertOptions, out Outputs) (*Summary, error) {
+	if out.Labels == nil {
+		return nil, errors.New("convert: no labels output")
+	}
+	if (out.TrainLst != nil || out.ValidationLst != nil) && opts.LstPath == nil {
+		return nil, errors.New("convert: a .lst output needs ConvertOptions.LstPath")
+	}
+	if f := opts.ValidationFraction; !(f >= 0 && f < 1) {
+		return nil, fmt.Errorf("convert: validation fraction %g, want [0, 1)", f)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	mem := opts.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	c := &converter{
+		opts: opts, out: out, chk: newChecker(opts.Options), mem: mem,
+		free: make(chan *chunk, 2*workers+2),
+		sum:  &Summary{},
+	}
+	for range cap(c.free) {
+		c.free <- &chunk{}
+	}
+	if opts.LabelAttribute != "" {
+		c.setAttribute(opts.LabelAttribute)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	read := make(chan *chunk, 1)
+	parse := make(chan *chunk, workers)
+	parsed := make(chan *chunk, workers)
+	recs := make(chan arrow.RecordBatch, 1)
+	g.Go(func() error { defer close(read); return c.read(ctx, r, read) })
+	g.Go(func() error { defer close(parse); return c.dispatch(ctx, read, parse) })
+	var nparse atomic.Int32
+	nparse.Store(int32(workers))
+	for range workers {
+		g.Go(func() error {
+			defer func() {
+				if nparse.Add(-1) == 0 {
+					close(parsed)
+				}
+			}()
+			return c.parse(ctx, parse, parsed)
+		})
+	}
+	g.Go(func() error { defer close(recs); return c.sequence(ctx, parsed, recs) })
+	g.Go(func() error { return c.writeLabels(ctx, recs) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return c.finish()
+}
+
+type converter struct {
+	opts          ConvertOptions
+	out           Outputs
+	chk           *checker
+	mem           memory.Allocator
+	attr          string
+	attrB, mattrB []byte
+	attrJSON      []byte
+	detected      atomic.Bool
+	free          chan *chunk
+	sum           *Summary
+	bad           []*LineError
+	stopped       bool
+}
+
+func (c *converter) setAttribute(a string) {
+	c.attr, c.attrB, c.mattrB = a, []byte(a), []byte(a+"-metadata")
+	c.attrJSON = appendJSONString(nil, []byte(a))
+	c.sum.Attribute = a
+	c.detected.Store(true)
+}
+
+// chunk is a run of whole lines and, once parsed, their rows.
+type chunk struct {
+	seq       int
+	firstLine int
+	data      []byte
+	tooLong   bool // data is the start of one line longer than the limit
+	rows      []row
+	blank     int
+}
+
+type row struct {
+	e    entry
+	err  *LineError
+	text []byte
+	hash uint64
+	val  bool
+}
+
+// read cuts the input into chunks of whole lines.
+func (c *converter) read(ctx context.Context, r io.Reader, out chan<- *chunk) error {
+	maxLine := c.opts.maxLine()
+	line := 1
+	var carry []byte
+	eof, bomChecked := false, false
+	for seq := 0; !eof || len(carry) > 0; seq++ {
+		ch, err := c.getChunk(ctx)
+		if err != nil {
+			return err
+		}
+		buf := append(ch.data[:0], carry...)
+		carry = carry[:0]
+		if cap(buf) < chunkBytes {
+			buf = append(make([]byte, 0, chunkBytes), buf...)
+		}
+		ch.tooLong = false
+		for {
+			for !eof && len(buf) < cap(buf) {
+				n, err := r.Read(buf[len(buf):cap(buf)])
+				buf = buf[:len(buf)+n]
+				if err == io.EOF {
+					eof = true
+				} else if err != nil {
+					return fmt.Errorf("read manifest: %w", err)
+				}
+			}
+			if !bomChecked && (len(buf) >= len(bom) || eof) {
+				bomChecked = true
+				if bytes.HasPrefix(buf, bom) {
+					c.sum.BOM = true
+					buf = buf[:copy(buf, buf[len(bom):])]
+					continue
+				}
+			}
+			if eof {
+				break
+			}
+			if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+				carry = append(carry, buf[i+1:]...)
+				buf = buf[:i+1]
+				break
+			}
+			if len(buf) > maxLine+2 {
+				// One line longer than allowed: keep its start for the
+				// rejected file and drop the rest of it.
+				ch.tooLong = true
+				rest, err := discardLine(r)
+				if err == io.EOF {
+					eof = true
+				} else if err != nil {
+					return fmt.Errorf("read manifest: %w", err)
+				}
+				carry = append(carry, rest...)
+				buf = buf[:min(len(buf), maxRejectedText)]
+				break
+			}
+			buf = append(buf, make([]byte, len(buf))...)[:len(buf)] // grow for a long line
+		}
+		ch.seq, ch.firstLine, ch.data = seq, line, buf
+		if ch.tooLong {
+			line++
+		} else {
+			line += bytes.Count(buf, []byte{'\n'})
+			if eof && len(buf) > 0 && buf[len(buf)-1] != '\n' {
+				line++
+			}
+		}
+		select {
+		case out <- ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// discardLine reads up to and including the next newline and returns what
+// came after it in the last read.
+func discardLine(r io.Reader) ([]byte, error) {
+	var buf [64 << 10]byte
+	for {
+		n, err := r.Read(buf[:])
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			return append([]byte(nil), buf[i+1:n]...), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// getChunk takes a free chunk. While the label attribute is still unknown,
+// chunks are held back by dispatch, so new ones are made instead of
+// waiting for one to come back.
+func (c *converter) getChunk(ctx context.Context) (*chunk, error) {
+	if !c.detected.Load() {
+		select {
+		case ch := <-c.free:
+			return ch, nil
+		default:
+			return &chunk{}, nil
+		}
+	}
+	select {
+	case ch := <-c.free:
+		return ch, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// dispatch finds the label attribute when none was given, holding chunks
+// back until a line shows it, then passes every chunk on in order.
+func (c *converter) dispatch(ctx context.Context, in <-chan *chunk, out chan<- *chunk) error {
+	var held []*chunk
+	send := func(ch *chunk) error {
+		select {
+		case out <- ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for ch := range in {
+		if c.detected.Load() {
+			if err := send(ch); err != nil {
+				return err
+			}
+			continue
+		}
+		held = append(held, ch)
+		if err := c.detect(ch); err != nil {
+			return err
+		}
+		if c.detected.Load() {
+			for _, h := range held {
+				if err := send(h); err != nil {
+					return err
+				}
+			}
+			held = nil
+		}
+	}
+	if !c.detected.Load() {
+		// No line names an attribute: every line is unlabelled or bad.
+		// Read them with a name no line has, then fail in finish.
+		c.attrB, c.mattrB = []byte("\x00"), []byte("\x00-metadata")
+		c.attr = "\x00"
+		for _, h := range held {
+			if err := send(h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *converter) detect(ch *chunk) error {
+	if ch.tooLong {
+		return nil
+	}
+	n := ch.firstLine
+	for line := range bytes.Lines(ch.data) {
+		line = trimLine(line)
+		if n == 1 && c.sum.BOM {
+			line = bytes.TrimPrefix(line, bom)
+		}
+		switch attrs := classificationAttributes(line); len(attrs) {
+		case 0:
+		case 1:
+			c.setAttribute(attrs[0])
+			return nil
+		default:
+			return fmt.Errorf("line %d: %w (%s): name one with --label-attribute", n, ErrAmbiguousAttribute, quoteList(attrs))
+		}
+		n++
+	}
+	return nil
+}
+
+// parse turns chunks into rows.
+func (c *converter) parse(ctx context.Context, in <-chan *chunk, out chan<- *chunk) error {
+	for ch := range in {
+		ch.rows, ch.blank = ch.rows[:0], 0
+		if ch.tooLong {
+			ch.rows = append(ch.rows, row{
+				err:  &LineError{Line: ch.firstLine, Reason: fmt.Sprintf("longer than %d bytes", c.opts.maxLine())},
+				text: ch.data,
+			})
+		} else {
+			c.parseLines(ch)
+		}
+		select {
+		case out <- ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (c *converter) parseLines(ch *chunk) {
+	data := ch.data
+	n := ch.firstLine
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		var line []byte
+		if i < 0 {
+			line, data = data, nil
+		} else {
+			line, data = data[:i], data[i+1:]
+		}
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if isBlank(line) {
+			ch.blank++
+			n++
+			continue
+		}
+		ch.rows = append(ch.rows, row{})
+		r := &ch.rows[len(ch.rows)-1]
+		r.text = line
+		if !parseFast(line, n, c.attrB, c.mattrB, &r.e) {
+			if r.err = parseGeneric(line, n, c.attr, &r.e); r.err != nil {
+				if r.err.Kind == Unlabelled && !c.detected.Load() {
+					r.err = lineErrorNoAttribute(line, n)
+				}
+				n++
+				continue
+			}
+		}
+		r.hash = sourceHash(r.e.sourceRef)
+		r.val = inValidation(r.hash, c.opts.Seed, c.opts.ValidationFraction)
+		n++
+	}
+}
+
+// sequence takes parsed chunks back into line order and applies the rules
+// that span lines, then writes every row where it belongs.
+func (c *converter) sequence(ctx context.Context, in <-chan *chunk, recs chan<- arrow.RecordBatch) error {
+	w := newSplitWriters(c.out)
+	lb := newLabelsBuilder(c.mem)
+	defer lb.release()
+	flush := func() error {
+		if lb.len() == 0 {
+			return nil
+		}
+		select {
+		case recs <- lb.batch():
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	pending := map[int]*chunk{}
+	next := 0
+	className := c.chk.className
+	for ch := range in {
+		pending[ch.seq] = ch
+		for {
+			ch, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if err := c.sequenceChunk(ch, w, lb, className, flush); err != nil {
+				return err
+			}
+			select {
+			case c.free <- ch:
+			default: // one of the extra chunks made while detecting
+			}
+			if c.stopped {
+				return c.badLinesError(true)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return w.flush()
+}
+
+func (c *converter) sequenceChunk(ch *chunk, w *splitWriters, lb *labelsBuilder, className func(int) string, flush func() error) error {
+	c.sum.Blank += ch.blank
+	c.sum.Lines += len(ch.rows)
+	for i := range ch.rows {
+		r := &ch.rows[i]
+		if r.err == nil {
+			r.err = c.chk.check(&r.e, c.attr, r.hash)
+		}
+		if r.err == nil && w.lst {
+			r.err = c.checkLst(&r.e)
+		}
+		if r.err != nil {
+			if err := c.reject(r, w); err != nil {
+				return err
+			}
+			if c.stopped {
+				return nil
+			}
+			continue
+		}
+		e := &r.e
+		if e.lenientConfidence {
+			c.sum.LenientConfidence++
+		}
+		if e.multi {
+			c.sum.MultiLabel = true
+		}
+		lb.appendEntry(e, r.val, className)
+		if err := w.write(e, r.val, c.attrJSON, c.opts.LstPath); err != nil {
+			return err
+		}
+		counts := &c.sum.TrainByClass
+		if r.val {
+			c.sum.Validation++
+			counts = &c.sum.ValidationByClass
+		} else {
+			c.sum.Train++
+		}
+		for _, l := range e.labels {
+			for len(*counts) <= l.index {
+				*counts = append(*counts, 0)
+			}
+			(*counts)[l.index]++
+		}
+		if lb.len() >= batchRows {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *converter) checkLst(e *entry) *LineError {
+	if e.multi {
+		return &LineError{Line: e.line, Field: c.attr, Reason: "a multi-label photo cannot be written to a .lst file: train from the augmented manifests"}
+	}
+	if bytes.ContainsAny(e.sourceRef, "\t\n\r") {
+		return &LineError{Line: e.line, Field: "source-ref", Reason: "contains a tab or line break, which a .lst file cannot hold"}
+	}
+	return nil
+}
+
+func (c *converter) reject(r *row, w *splitWriters) error {
+	switch r.err.Kind {
+	case Invalid:
+		c.sum.Invalid++
+	case Unlabelled:
+		c.sum.Unlabelled++
+	case Duplicate:
+		c.sum.Duplicate++
+	case Filtered:
+		c.sum.Filtered++
+	}
+	if k := r.err.Kind; k == Invalid || k == Duplicate {
+		if len(c.bad) < maxListed {
+			c.bad = append(c.bad, r.err)
+		}
+		if c.opts.MaxBad > 0 && c.sum.Invalid+c.sum.Duplicate >= c.opts.MaxBad {
+			c.stopped = true
+		}
+	}
+	return w.reject(r.err, r.text)
+}
+
+func (c *converter) badLinesError(more bool) error {
+	return &BadLinesError{Lines: c.bad, More: more}
+}
+
+// writeLabels writes record batches to the labels table.
+func (c *converter) writeLabels(ctx context.Context, recs <-chan arrow.RecordBatch) error {
+	tw, err := table.NewWriter(c.out.Labels, LabelsTable, table.WriterOptions{
+		RowGroupRows: batchRows,
+		Allocator:    c.mem,
+	})
+	if err != nil {
+		return err
+	}
+	for rec := range recs {
+		err := tw.Write(rec)
+		rec.Release()
+		if err != nil {
+			for rec := range recs {
+				rec.Release()
+			}
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return tw.Close()
+}
+
+func (c *converter) finish() (*Summary, error) {
+	s := c.sum
+	s.FirstBad = c.bad
+	if !c.detected.Load() {
+		s.Attribute = ""
+		if s.Lines > 0 {
+			return s, fmt.Errorf("%w on any of %d lines (a key K whose K-metadata has type %q or %q): name it with --label-attribute", ErrNoAttribute, s.Lines, TypeSingleLabel, TypeMultiLabel)
+		}
+	}
+	if c.opts.MaxBad > 0 && len(c.bad) > 0 {
+		return s, c.badLinesError(false)
+	}
+	classes, err := c.chk.classes.result(c.chk.maxIndex)
+	if err != nil {
+		return s, err
+	}
+	s.Classes = classes
+	for _, counts := range []*[]int{&s.TrainByClass, &s.ValidationByClass} {
+		for len(*counts) < classes.Len() {
+			*counts = append(*counts, 0)
+		}
+	}
+	return s, nil
+}
+
+// className names class i from the class map known so far.
+func (c *checker) className(i int) string {
+	if c.classes.given != nil {
+		if i < c.classes.given.Len() {
+			return c.classes.given.names[i]
+		}
+		return ""
+	}
+	if i < len(c.classes.names) {
+		return c.classes.names[i]
+	}
+	return ""
+}
+
+// splitWriters buffers the text outputs.
+type splitWriters struct {
+	out              Outputs
+	lst              bool
+	train, val       []byte
+	trainLst, valLst []byte
+	rejected         []byte
+}
+
+const flushBytes = 256 << 10
+
+func newSplitWriters(out Outputs) *splitWriters {
+	return &splitWriters{out: out, lst: out.TrainLst != nil || out.ValidationLst != nil}
+}
+
+func (w *splitWriters) write(e *entry, val bool, attrJSON []byte, lstPath func(string) string) error {
+	man, lst, manW, lstW := &w.train, &w.trainLst, w.out.Train, w.out.TrainLst
+	if val {
+		man, lst, manW, lstW = &w.val, &w.valLst, w.out.Validation, w.out.ValidationLst
+	}
+	if manW != nil {
+		*man = appendAugmented(*man, attrJSON, e)
+		if err := flushIf(man, manW, flushBytes); err != nil {
+			return err
+		}
+	}
+	if lstW != nil {
+		*lst = appendLst(*lst, e.line, e.labels[0].index, lstPath(unsafeString(e.sourceRef)))
+		if err := flushIf(lst, lstW, flushBytes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *splitWriters) reject(le *LineError, text []byte) error {
+	if w.out.Rejected == nil {
+		return nil
+	}
+	var err error
+	if w.rejected, err = appendRejected(w.rejected, le, text); err != nil {
+		return err
+	}
+	return flushIf(&w.rejected, w.out.Rejected, flushBytes)
+}
+
+func (w *splitWriters) flush() error {
+	for _, p := range []struct {
+		buf *[]byte
+		w   io.Writer
+	}{{&w.train, w.out.Train}, {&w.val, w.out.Validation}, {&w.trainLst, w.out.TrainLst}, {&w.valLst, w.out.ValidationLst}, {&w.rejected, w.out.Rejected}} {
+		if p.w != nil {
+			if err := flushIf(p.buf, p.w, 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func flushIf(buf *[]byte, w io.Writer, limit int) error {
+	if len(*buf) == 0 || len(*buf) < limit {
+		return nil
+	}
+	_, err := w.Write(*buf)
+	*buf = (*buf)[:0]
+	return err
+}
