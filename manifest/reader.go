@@ -177,7 +177,6 @@ func quoteList(s []string) string {
 	return b.String()
 }
 
-
 // isBlank reports a line of JSON whitespace only.
 func isBlank(b []byte) bool {
 	for _, c := range b {
