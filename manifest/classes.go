@@ -64,7 +64,10 @@ func ParseLabelCategoryConfig(r io.Reader) (*ClassMap, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, fmt.Errorf("label category config: %w", err)
 	}
-	if cfg.Labels == nil {
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("label category config: data after the object at byte %d", dec.InputOffset())
+	}
+	if len(cfg.Labels) == 0 {
 		return nil, fmt.Errorf("label category config: no \"labels\" list")
 	}
 	names := make([]string, len(cfg.Labels))
@@ -76,7 +79,9 @@ func ParseLabelCategoryConfig(r io.Reader) (*ClassMap, error) {
 	}
 	m, err := NewClassMap(names...)
 	if err != nil {
-		return nil, fmt.Errorf("label category config: labels[%s", strings.TrimPrefix(err.Error(), "class "))
+		// err is "class <i>: <reason>"; name the entry as the file does.
+		i, reason, _ := strings.Cut(strings.TrimPrefix(err.Error(), "class "), ": ")
+		return nil, fmt.Errorf("label category config: labels[%s]: %s", i, reason)
 	}
 	return m, nil
 }
@@ -151,44 +156,43 @@ type classLearner struct {
 // corrupt index from allocating a huge table.
 const maxClasses = 1 << 16
 
-// check returns a reason when label l (on line) contradicts what is known.
-func (c *classLearner) check(line int, l *Label, field string) *LineError {
+// check returns an error when class index (named name, if not empty, on
+// line) contradicts what is known, and learns the name otherwise. attr and
+// pos (-1 for a single label) name the label's field for the error.
+func (c *classLearner) check(line, index int, name []byte, attr string, pos int) *LineError {
+	field := func() string { return labelField(attr, pos) }
 	if c.given != nil {
-		if l.Index >= c.given.Len() {
-			return &LineError{Line: line, Field: field, Reason: fmt.Sprintf("class index %d, want 0..%d (%d classes)", l.Index, c.given.Len()-1, c.given.Len())}
+		if index >= c.given.Len() {
+			return &LineError{Line: line, Field: field(), Reason: fmt.Sprintf("class index %d, want 0..%d (%d classes)", index, c.given.Len()-1, c.given.Len())}
 		}
-		want := c.given.names[l.Index]
-		if l.Name != "" && l.Name != want {
-			return &LineError{Line: line, Field: field, Reason: fmt.Sprintf("class %d is %q in the class list, but the line names it %q", l.Index, want, l.Name)}
-		}
-		if l.Name == "" {
-			l.Name = want
+		if want := c.given.names[index]; len(name) > 0 && string(name) != want {
+			return &LineError{Line: line, Field: field(), Reason: fmt.Sprintf("class %d is %q in the class list, but the line names it %q", index, want, name)}
 		}
 		return nil
 	}
-	if l.Index >= maxClasses {
-		return &LineError{Line: line, Field: field, Reason: fmt.Sprintf("class index %d, want at most %d", l.Index, maxClasses-1)}
+	if index >= maxClasses {
+		return &LineError{Line: line, Field: field(), Reason: fmt.Sprintf("class index %d, want at most %d", index, maxClasses-1)}
 	}
-	if l.Name == "" {
-		if l.Index < len(c.names) {
-			l.Name = c.names[l.Index]
-		}
+	if len(name) == 0 {
 		return nil
 	}
-	for l.Index >= len(c.names) {
+	if index < len(c.names) && c.names[index] == string(name) {
+		return nil // the common case: a class seen before, named the same
+	}
+	for index >= len(c.names) {
 		c.names = append(c.names, "")
 		c.lines = append(c.lines, 0)
 	}
-	switch have := c.names[l.Index]; {
+	switch have := c.names[index]; {
 	case have == "":
 		for j, n := range c.names {
-			if n == l.Name {
-				return &LineError{Line: line, Field: field, Reason: fmt.Sprintf("class name %q is class %d since line %d, not class %d", l.Name, j, c.lines[j], l.Index)}
+			if n == string(name) {
+				return &LineError{Line: line, Field: field(), Reason: fmt.Sprintf("class name %q is class %d since line %d, not class %d", name, j, c.lines[j], index)}
 			}
 		}
-		c.names[l.Index], c.lines[l.Index] = strings.Clone(l.Name), line
-	case have != l.Name:
-		return &LineError{Line: line, Field: field, Reason: fmt.Sprintf("class %d is %q since line %d, not %q", l.Index, have, c.lines[l.Index], l.Name)}
+		c.names[index], c.lines[index] = string(name), line
+	default:
+		return &LineError{Line: line, Field: field(), Reason: fmt.Sprintf("class %d is %q since line %d, not %q", index, have, c.lines[index], name)}
 	}
 	return nil
 }
@@ -215,4 +219,13 @@ func (c *classLearner) result(maxIndex int) (*ClassMap, error) {
 		return nil, fmt.Errorf("%w: only %d class seen, want at least 2: give the class list (--classes)", ErrClassList, len(c.names))
 	}
 	return &ClassMap{names: c.names}, nil
+}
+
+// labelField names the field of a label: the attribute, or one element of
+// a multi-label attribute.
+func labelField(attr string, pos int) string {
+	if pos < 0 {
+		return attr
+	}
+	return fmt.Sprintf("%s[%d]", attr, pos)
 }

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reviewlens/reviewlens/internal/table"
@@ -35,8 +33,10 @@ type ConvertOptions struct {
 	MaxBad int
 	// Workers parse lines in parallel; 0 means GOMAXPROCS.
 	Workers int
-	// Allocator backs the Arrow builders; nil means the Go allocator.
-	Allocator memory.Allocator
+	// SizeHint is the manifest's size in bytes, when known. It sizes the
+	// table of source-refs once, from the line length of the first lines,
+	// instead of growing it.
+	SizeHint int64
 }
 
 // Outputs are where Convert writes. Labels is required; a nil writer skips
@@ -101,9 +101,9 @@ func (e *BadLinesError) Error() string {
 }
 
 const (
-	chunkBytes = 1 << 20  // bytes of whole lines handed to a parser at once
-	batchRows  = 64 << 10 // rows per record batch and Parquet row group
-	maxListed  = 20       // bad lines kept in Summary.FirstBad
+	chunkBytes = 512 << 10 // bytes of whole lines handed to a parser at once
+	batchRows  = 64 << 10  // rows per record batch and Parquet row group
+	maxListed  = 20        // bad lines kept in Summary.FirstBad
 )
 
 // Convert reads a whole manifest and writes the labels table, the augmented
@@ -124,18 +124,15 @@ func Convert(ctx context.Context, r io.Reader, opts ConvertOptions, out Outputs)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	mem := opts.Allocator
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
 	c := &converter{
-		opts: opts, out: out, chk: newChecker(opts.Options), mem: mem,
+		opts: opts, out: out, chk: newChecker(opts.Options),
 		free: make(chan *chunk, 2*workers+2),
 		sum:  &Summary{},
 	}
 	for range cap(c.free) {
 		c.free <- &chunk{}
 	}
+	c.lst = out.TrainLst != nil || out.ValidationLst != nil
 	if opts.LabelAttribute != "" {
 		c.setAttribute(opts.LabelAttribute)
 	}
@@ -143,7 +140,7 @@ func Convert(ctx context.Context, r io.Reader, opts ConvertOptions, out Outputs)
 	read := make(chan *chunk, 1)
 	parse := make(chan *chunk, workers)
 	parsed := make(chan *chunk, workers)
-	recs := make(chan arrow.RecordBatch, 1)
+	checked := make(chan *chunk, 2)
 	g.Go(func() error { defer close(read); return c.read(ctx, r, read) })
 	g.Go(func() error { defer close(parse); return c.dispatch(ctx, read, parse) })
 	var nparse atomic.Int32
@@ -158,8 +155,8 @@ func Convert(ctx context.Context, r io.Reader, opts ConvertOptions, out Outputs)
 			return c.parse(ctx, parse, parsed)
 		})
 	}
-	g.Go(func() error { defer close(recs); return c.sequence(ctx, parsed, recs) })
-	g.Go(func() error { return c.writeLabels(ctx, recs) })
+	g.Go(func() error { defer close(checked); return c.sequence(ctx, parsed, checked) })
+	g.Go(func() error { return c.write(ctx, checked) })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -170,13 +167,13 @@ type converter struct {
 	opts          ConvertOptions
 	out           Outputs
 	chk           *checker
-	mem           memory.Allocator
 	attr          string
 	attrB, mattrB []byte
 	attrJSON      []byte
 	detected      atomic.Bool
 	free          chan *chunk
 	sum           *Summary
+	lst           bool // .lst outputs are written
 	bad           []*LineError
 	stopped       bool
 }
@@ -200,7 +197,7 @@ type chunk struct {
 
 type row struct {
 	e    entry
-	err  *LineError
+	err  *LineError // set by parse or by sequence: the line is not used
 	text []byte
 	hash uint64
 	val  bool
@@ -446,25 +443,11 @@ func (c *converter) parseLines(ch *chunk) {
 }
 
 // sequence takes parsed chunks back into line order and applies the rules
-// that span lines, then writes every row where it belongs.
-func (c *converter) sequence(ctx context.Context, in <-chan *chunk, recs chan<- arrow.RecordBatch) error {
-	w := newSplitWriters(c.out)
-	lb := newLabelsBuilder(c.mem)
-	defer lb.release()
-	flush := func() error {
-		if lb.len() == 0 {
-			return nil
-		}
-		select {
-		case recs <- lb.batch():
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+// that span lines; rows it leaves without an error are accepted.
+func (c *converter) sequence(ctx context.Context, in <-chan *chunk, out chan<- *chunk) error {
 	pending := map[int]*chunk{}
 	next := 0
-	className := c.chk.className
+	var rejected []byte
 	for ch := range in {
 		pending[ch.seq] = ch
 		for {
@@ -474,54 +457,65 @@ func (c *converter) sequence(ctx context.Context, in <-chan *chunk, recs chan<- 
 			}
 			delete(pending, next)
 			next++
-			if err := c.sequenceChunk(ch, w, lb, className, flush); err != nil {
+			var err error
+			if rejected, err = c.sequenceChunk(ch, rejected[:0]); err != nil {
 				return err
 			}
+			if len(rejected) > 0 && c.out.Rejected != nil {
+				if _, err := c.out.Rejected.Write(rejected); err != nil {
+					return err
+				}
+			}
 			select {
-			case c.free <- ch:
-			default: // one of the extra chunks made while detecting
+			case out <- ch:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 			if c.stopped {
 				return c.badLinesError(true)
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return w.flush()
+	return nil
 }
 
-func (c *converter) sequenceChunk(ch *chunk, w *splitWriters, lb *labelsBuilder, className func(int) string, flush func() error) error {
+func (c *converter) sequenceChunk(ch *chunk, rejected []byte) ([]byte, error) {
 	c.sum.Blank += ch.blank
 	c.sum.Lines += len(ch.rows)
+	if ch.seq == 0 && c.opts.SizeHint > 0 && len(ch.data) > 0 {
+		perLine := float64(len(ch.data)) / float64(len(ch.rows)+ch.blank+1)
+		c.chk.seen.reserve(int(1.02 * float64(c.opts.SizeHint) / perLine))
+	}
+	c.chk.seen.prefetch(ch.rows)
 	for i := range ch.rows {
 		r := &ch.rows[i]
 		if r.err == nil {
 			r.err = c.chk.check(&r.e, c.attr, r.hash)
 		}
-		if r.err == nil && w.lst {
+		if r.err == nil && c.lst {
 			r.err = c.checkLst(&r.e)
 		}
 		if r.err != nil {
-			if err := c.reject(r, w); err != nil {
-				return err
+			var err error
+			if rejected, err = c.reject(r, rejected); err != nil {
+				return rejected, err
 			}
 			if c.stopped {
-				return nil
+				return rejected, nil
 			}
 			continue
 		}
 		e := &r.e
+		for j := range e.labels {
+			if l := &e.labels[j]; len(l.name) == 0 {
+				l.name = c.chk.classBytes(l.index)
+			}
+		}
 		if e.lenientConfidence {
 			c.sum.LenientConfidence++
 		}
 		if e.multi {
 			c.sum.MultiLabel = true
-		}
-		lb.appendEntry(e, r.val, className)
-		if err := w.write(e, r.val, c.attrJSON, c.opts.LstPath); err != nil {
-			return err
 		}
 		counts := &c.sum.TrainByClass
 		if r.val {
@@ -536,13 +530,8 @@ func (c *converter) sequenceChunk(ch *chunk, w *splitWriters, lb *labelsBuilder,
 			}
 			(*counts)[l.index]++
 		}
-		if lb.len() >= batchRows {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
 	}
-	return nil
+	return rejected, nil
 }
 
 func (c *converter) checkLst(e *entry) *LineError {
@@ -555,7 +544,7 @@ func (c *converter) checkLst(e *entry) *LineError {
 	return nil
 }
 
-func (c *converter) reject(r *row, w *splitWriters) error {
+func (c *converter) reject(r *row, rejected []byte) ([]byte, error) {
 	switch r.err.Kind {
 	case Invalid:
 		c.sum.Invalid++
@@ -574,36 +563,56 @@ func (c *converter) reject(r *row, w *splitWriters) error {
 			c.stopped = true
 		}
 	}
-	return w.reject(r.err, r.text)
+	if c.out.Rejected == nil {
+		return rejected, nil
+	}
+	return appendRejected(rejected, r.err, r.text)
 }
 
 func (c *converter) badLinesError(more bool) error {
 	return &BadLinesError{Lines: c.bad, More: more}
 }
 
-// writeLabels writes record batches to the labels table.
-func (c *converter) writeLabels(ctx context.Context, recs <-chan arrow.RecordBatch) error {
-	tw, err := table.NewWriter(c.out.Labels, LabelsTable, table.WriterOptions{
-		RowGroupRows: batchRows,
-		Allocator:    c.mem,
-	})
+// write writes the accepted rows of every chunk, in line order, to the
+// labels table and the text outputs, then frees the chunk.
+func (c *converter) write(ctx context.Context, in <-chan *chunk) error {
+	cw, err := table.NewColumnWriter(c.out.Labels, LabelsTable, table.WriterOptions{RowGroupRows: batchRows, NoStats: []string{"source_ref"}})
 	if err != nil {
 		return err
 	}
-	for rec := range recs {
-		err := tw.Write(rec)
-		rec.Release()
-		if err != nil {
-			for rec := range recs {
-				rec.Release()
+	var lc labelColumns
+	texts := newTextWriters(c.out)
+	for ch := range in {
+		lc.reset()
+		for i := range ch.rows {
+			r := &ch.rows[i]
+			if r.err != nil {
+				continue
 			}
+			e := &r.e
+			for _, l := range e.labels {
+				lc.add(e.sourceRef, l.index, l.name, l.conf, e.human, e.jobName, e.createdAt, e.createdOK, r.val)
+			}
+			texts.add(e, r.val, c.attrJSON, c.opts.LstPath)
+		}
+		if err := lc.write(cw); err != nil {
 			return err
 		}
+		if err := texts.flush(flushBytes); err != nil {
+			return err
+		}
+		select {
+		case c.free <- ch:
+		default: // one of the extra chunks made while detecting
+		}
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return tw.Close()
+	if err := texts.flush(0); err != nil {
+		return err
+	}
+	return cw.Close()
 }
 
 func (c *converter) finish() (*Summary, error) {
@@ -631,6 +640,19 @@ func (c *converter) finish() (*Summary, error) {
 	return s, nil
 }
 
+// classBytes names class i from the class map known so far; nil if unknown.
+func (c *checker) classBytes(i int) []byte {
+	for len(c.nameBytes) <= i {
+		c.nameBytes = append(c.nameBytes, nil)
+	}
+	if c.nameBytes[i] == nil {
+		if n := c.className(i); n != "" {
+			c.nameBytes[i] = []byte(n)
+		}
+	}
+	return c.nameBytes[i]
+}
+
 // className names class i from the class map known so far.
 func (c *checker) className(i int) string {
 	if c.classes.given != nil {
@@ -645,71 +667,41 @@ func (c *checker) className(i int) string {
 	return ""
 }
 
-// splitWriters buffers the text outputs.
-type splitWriters struct {
-	out              Outputs
-	lst              bool
-	train, val       []byte
-	trainLst, valLst []byte
-	rejected         []byte
+// textWriters buffers the augmented manifests and .lst files.
+type textWriters struct {
+	bufs [4][]byte    // train, validation, train.lst, validation.lst
+	ws   [4]io.Writer // nil: not written
 }
 
 const flushBytes = 256 << 10
 
-func newSplitWriters(out Outputs) *splitWriters {
-	return &splitWriters{out: out, lst: out.TrainLst != nil || out.ValidationLst != nil}
+func newTextWriters(out Outputs) *textWriters {
+	return &textWriters{ws: [4]io.Writer{out.Train, out.Validation, out.TrainLst, out.ValidationLst}}
 }
 
-func (w *splitWriters) write(e *entry, val bool, attrJSON []byte, lstPath func(string) string) error {
-	man, lst, manW, lstW := &w.train, &w.trainLst, w.out.Train, w.out.TrainLst
+func (t *textWriters) add(e *entry, val bool, attrJSON []byte, lstPath func(string) string) {
+	man, lst := 0, 2
 	if val {
-		man, lst, manW, lstW = &w.val, &w.valLst, w.out.Validation, w.out.ValidationLst
+		man, lst = 1, 3
 	}
-	if manW != nil {
-		*man = appendAugmented(*man, attrJSON, e)
-		if err := flushIf(man, manW, flushBytes); err != nil {
+	if t.ws[man] != nil {
+		t.bufs[man] = appendAugmented(t.bufs[man], attrJSON, e)
+	}
+	if t.ws[lst] != nil {
+		t.bufs[lst] = appendLst(t.bufs[lst], e.line, e.labels[0].index, lstPath(unsafeString(e.sourceRef)))
+	}
+}
+
+// flush writes every buffer holding at least limit bytes.
+func (t *textWriters) flush(limit int) error {
+	for i, w := range t.ws {
+		if w == nil || len(t.bufs[i]) == 0 || len(t.bufs[i]) < limit {
+			continue
+		}
+		if _, err := w.Write(t.bufs[i]); err != nil {
 			return err
 		}
-	}
-	if lstW != nil {
-		*lst = appendLst(*lst, e.line, e.labels[0].index, lstPath(unsafeString(e.sourceRef)))
-		if err := flushIf(lst, lstW, flushBytes); err != nil {
-			return err
-		}
+		t.bufs[i] = t.bufs[i][:0]
 	}
 	return nil
-}
-
-func (w *splitWriters) reject(le *LineError, text []byte) error {
-	if w.out.Rejected == nil {
-		return nil
-	}
-	var err error
-	if w.rejected, err = appendRejected(w.rejected, le, text); err != nil {
-		return err
-	}
-	return flushIf(&w.rejected, w.out.Rejected, flushBytes)
-}
-
-func (w *splitWriters) flush() error {
-	for _, p := range []struct {
-		buf *[]byte
-		w   io.Writer
-	}{{&w.train, w.out.Train}, {&w.val, w.out.Validation}, {&w.trainLst, w.out.TrainLst}, {&w.valLst, w.out.ValidationLst}, {&w.rejected, w.out.Rejected}} {
-		if p.w != nil {
-			if err := flushIf(p.buf, p.w, 0); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func flushIf(buf *[]byte, w io.Writer, limit int) error {
-	if len(*buf) == 0 || len(*buf) < limit {
-		return nil
-	}
-	_, err := w.Write(*buf)
-	*buf = (*buf)[:0]
-	return err
 }

@@ -13,15 +13,18 @@ import (
 type entry struct {
 	line      int
 	sourceRef []byte
-	labels    []rawLabel // one for single-label; labels = one[:1] then
-	one       [1]rawLabel
-	multi     bool
-	human     int8 // -1 unknown, 0 no, 1 yes
-	jobName   []byte
-	created   []byte
-	createdAt int64 // Unix microseconds, valid when createdOK
-	createdOK bool
-	typ       []byte
+	// plainSource is set when sourceRef needs no escaping in JSON (the
+	// fast parser read it without escapes or control characters).
+	plainSource bool
+	labels      []rawLabel // one for single-label; labels = one[:1] then
+	one         [1]rawLabel
+	multi       bool
+	human       int8 // -1 unknown, 0 no, 1 yes
+	jobName     []byte
+	created     []byte
+	createdAt   int64 // Unix microseconds, valid when createdOK
+	createdOK   bool
+	typ         []byte
 	// lenientConfidence is set when a confidence was given as a string.
 	lenientConfidence bool
 }
@@ -227,6 +230,9 @@ func daysFromCivil(y, m, d int) int64 {
 		y--
 	}
 	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400 // floor division (year 0, January and February)
+	}
 	yoe := y - era*400
 	mp := (m + 9) % 12
 	doy := (153*mp+2)/5 + d - 1

@@ -46,7 +46,7 @@ func parseFast(line []byte, lineNo int, attr, mattr []byte, e *entry) bool {
 			if !ok || checkSourceRef(unsafeString(v)) != "" {
 				return false
 			}
-			e.sourceRef, haveSrc = v, true
+			e.sourceRef, e.plainSource, haveSrc = v, true, true
 		case bytes.Equal(key, attr):
 			if s.peek() == '"' {
 				v, ok := s.str()

@@ -26,7 +26,7 @@ func parseGeneric(line []byte, lineNo int, attr string, e *entry) *LineError {
 		return bad("", "%v", err)
 	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(line, &top); err != nil {
+	if err := json.Unmarshal(line, &top); err != nil || top == nil { // null decodes to a nil map
 		return bad("", "want a JSON object, got %s", jsonKind(bytes.TrimSpace(line)))
 	}
 
@@ -333,10 +333,11 @@ func classificationAttributes(line []byte) []string {
 		if _, ok := top[base]; !ok {
 			continue
 		}
-		var meta struct {
-			Type *string `json:"type"`
-		}
-		if json.Unmarshal(v, &meta) == nil && meta.Type != nil && isClassificationType([]byte(*meta.Type)) {
+		// A map, not a struct: struct fields match keys in any case, and
+		// "Type" is not "type".
+		var meta map[string]json.RawMessage
+		var typ string
+		if json.Unmarshal(v, &meta) == nil && json.Unmarshal(meta["type"], &typ) == nil && isClassificationType([]byte(typ)) {
 			attrs = append(attrs, base)
 		}
 	}

@@ -2,13 +2,15 @@ package manifest
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"math"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/reviewlens/reviewlens/internal/table"
 )
@@ -49,123 +51,147 @@ type LabelRow struct {
 	Split       string
 }
 
-// labelsBuilder appends rows to Arrow builders and hands out record batches.
-type labelsBuilder struct {
-	b                      *array.RecordBuilder
-	src, class, job, split *array.StringBuilder
-	label                  *array.Int32Builder
-	conf                   *array.Float64Builder
-	human                  *array.BooleanBuilder
-	at                     *array.TimestampBuilder
+// labelColumns gathers the values of a run of label rows as Parquet column
+// slices, ready for a table.ColumnWriter. Byte arrays point into the
+// callers' buffers: write before those are reused.
+type labelColumns struct {
+	src, class, job, split                     []parquet.ByteArray
+	classDef, confDef, humanDef, jobDef, atDef []int16
+	label                                      []int32
+	conf                                       []float64
+	human                                      []bool
+	at                                         []int64
+	rows                                       int
 }
 
-func newLabelsBuilder(mem memory.Allocator) *labelsBuilder {
-	b := array.NewRecordBuilder(mem, LabelsTable.Schema)
-	return &labelsBuilder{
-		b:     b,
-		src:   b.Field(0).(*array.StringBuilder),
-		label: b.Field(1).(*array.Int32Builder),
-		class: b.Field(2).(*array.StringBuilder),
-		conf:  b.Field(3).(*array.Float64Builder),
-		human: b.Field(4).(*array.BooleanBuilder),
-		job:   b.Field(5).(*array.StringBuilder),
-		at:    b.Field(6).(*array.TimestampBuilder),
-		split: b.Field(7).(*array.StringBuilder),
+var (
+	splitTrain      = parquet.ByteArray(SplitTrain)
+	splitValidation = parquet.ByteArray(SplitValidation)
+)
+
+func (lc *labelColumns) reset() {
+	*lc = labelColumns{
+		src: lc.src[:0], class: lc.class[:0], job: lc.job[:0], split: lc.split[:0],
+		classDef: lc.classDef[:0], confDef: lc.confDef[:0], humanDef: lc.humanDef[:0], jobDef: lc.jobDef[:0], atDef: lc.atDef[:0],
+		label: lc.label[:0], conf: lc.conf[:0], human: lc.human[:0], at: lc.at[:0],
 	}
 }
 
-// appendEntry adds a row for every label of e; className names a class
-// ("" when unknown).
-func (lb *labelsBuilder) appendEntry(e *entry, validation bool, className func(int) string) {
-	for _, l := range e.labels {
-		lb.src.Append(unsafeString(e.sourceRef))
-		lb.label.Append(int32(l.index))
-		switch {
-		case len(l.name) > 0:
-			lb.class.Append(unsafeString(l.name))
-		case className(l.index) != "":
-			lb.class.Append(className(l.index))
-		default:
-			lb.class.AppendNull()
-		}
-		if math.IsNaN(l.conf) {
-			lb.conf.AppendNull()
-		} else {
-			lb.conf.Append(l.conf)
-		}
-		if e.human < 0 {
-			lb.human.AppendNull()
-		} else {
-			lb.human.Append(e.human == 1)
-		}
-		if e.jobName == nil {
-			lb.job.AppendNull()
-		} else {
-			lb.job.Append(unsafeString(e.jobName))
-		}
-		if e.createdOK {
-			lb.at.Append(arrow.Timestamp(e.createdAt))
-		} else {
-			lb.at.AppendNull()
-		}
-		if validation {
-			lb.split.Append(SplitValidation)
-		} else {
-			lb.split.Append(SplitTrain)
-		}
+// add appends one row. A nil className or job, a NaN conf, a negative human
+// and !atOK are nulls.
+func (lc *labelColumns) add(src []byte, label int, className []byte, conf float64, human int8, job []byte, at int64, atOK, validation bool) {
+	lc.rows++
+	lc.src = append(lc.src, src)
+	lc.label = append(lc.label, int32(label))
+	lc.classDef = appendBytes(&lc.class, lc.classDef, className)
+	if math.IsNaN(conf) {
+		lc.confDef = append(lc.confDef, 0)
+	} else {
+		lc.confDef = append(lc.confDef, 1)
+		lc.conf = append(lc.conf, conf)
+	}
+	if human < 0 {
+		lc.humanDef = append(lc.humanDef, 0)
+	} else {
+		lc.humanDef = append(lc.humanDef, 1)
+		lc.human = append(lc.human, human == 1)
+	}
+	lc.jobDef = appendBytes(&lc.job, lc.jobDef, job)
+	if atOK {
+		lc.atDef = append(lc.atDef, 1)
+		lc.at = append(lc.at, at)
+	} else {
+		lc.atDef = append(lc.atDef, 0)
+	}
+	if validation {
+		lc.split = append(lc.split, splitValidation)
+	} else {
+		lc.split = append(lc.split, splitTrain)
 	}
 }
 
-func (lb *labelsBuilder) len() int { return lb.src.Len() }
+func appendBytes(vals *[]parquet.ByteArray, def []int16, b []byte) []int16 {
+	if b == nil {
+		return append(def, 0)
+	}
+	*vals = append(*vals, b)
+	return append(def, 1)
+}
 
-func (lb *labelsBuilder) batch() arrow.RecordBatch { return lb.b.NewRecordBatch() }
-
-func (lb *labelsBuilder) release() { lb.b.Release() }
+// write hands the gathered rows to cw, in the column order of LabelsTable.
+func (lc *labelColumns) write(cw *table.ColumnWriter) error {
+	if lc.rows == 0 {
+		return nil
+	}
+	bytesCol := func(v []parquet.ByteArray, def []int16) func(file.ColumnChunkWriter) error {
+		return func(w file.ColumnChunkWriter) error {
+			_, err := w.(*file.ByteArrayColumnChunkWriter).WriteBatch(v, def, nil)
+			return err
+		}
+	}
+	cols := []func(file.ColumnChunkWriter) error{
+		bytesCol(lc.src, nil),
+		func(w file.ColumnChunkWriter) error {
+			_, err := w.(*file.Int32ColumnChunkWriter).WriteBatch(lc.label, nil, nil)
+			return err
+		},
+		bytesCol(lc.class, lc.classDef),
+		func(w file.ColumnChunkWriter) error {
+			_, err := w.(*file.Float64ColumnChunkWriter).WriteBatch(lc.conf, lc.confDef, nil)
+			return err
+		},
+		func(w file.ColumnChunkWriter) error {
+			_, err := w.(*file.BooleanColumnChunkWriter).WriteBatch(lc.human, lc.humanDef, nil)
+			return err
+		},
+		bytesCol(lc.job, lc.jobDef),
+		func(w file.ColumnChunkWriter) error {
+			_, err := w.(*file.Int64ColumnChunkWriter).WriteBatch(lc.at, lc.atDef, nil)
+			return err
+		},
+		bytesCol(lc.split, nil),
+	}
+	for i, write := range cols {
+		w, err := cw.Column(i)
+		if err != nil {
+			return err
+		}
+		if err := write(w); err != nil {
+			return fmt.Errorf("labels table: column %s: %w", LabelsTable.Schema.Field(i).Name, err)
+		}
+	}
+	return cw.EndRows(lc.rows)
+}
 
 // WriteLabels writes rows as a labels table; for small tables and tests.
-func WriteLabels(w interface{ Write([]byte) (int, error) }, rows []LabelRow) error {
-	tw, err := table.NewWriter(w, LabelsTable, table.WriterOptions{})
+func WriteLabels(w io.Writer, rows []LabelRow) error {
+	cw, err := table.NewColumnWriter(w, LabelsTable, table.WriterOptions{})
 	if err != nil {
 		return err
 	}
-	lb := newLabelsBuilder(memory.DefaultAllocator)
-	defer lb.release()
+	var lc labelColumns
 	for _, r := range rows {
-		lb.src.Append(r.SourceRef)
-		lb.label.Append(int32(r.Label))
-		appendNullString(lb.class, r.ClassName)
-		if math.IsNaN(r.Confidence) {
-			lb.conf.AppendNull()
-		} else {
-			lb.conf.Append(r.Confidence)
+		var class, job []byte
+		if r.ClassName != "" {
+			class = []byte(r.ClassName)
 		}
-		if r.Human == nil {
-			lb.human.AppendNull()
-		} else {
-			lb.human.Append(*r.Human)
+		if r.JobName != "" {
+			job = []byte(r.JobName)
 		}
-		appendNullString(lb.job, r.JobName)
-		if r.AnnotatedAt.IsZero() {
-			lb.at.AppendNull()
-		} else {
-			lb.at.Append(arrow.Timestamp(r.AnnotatedAt.UnixMicro()))
+		human := int8(-1)
+		if r.Human != nil {
+			human = 0
+			if *r.Human {
+				human = 1
+			}
 		}
-		lb.split.Append(r.Split)
+		lc.add([]byte(r.SourceRef), r.Label, class, r.Confidence, human, job,
+			r.AnnotatedAt.UnixMicro(), !r.AnnotatedAt.IsZero(), r.Split == SplitValidation)
 	}
-	rec := lb.batch()
-	defer rec.Release()
-	if err := tw.Write(rec); err != nil {
+	if err := lc.write(cw); err != nil {
 		return err
 	}
-	return tw.Close()
-}
-
-func appendNullString(b *array.StringBuilder, s string) {
-	if s == "" {
-		b.AppendNull()
-	} else {
-		b.Append(s)
-	}
+	return cw.Close()
 }
 
 // ReadLabels reads a whole labels table; name is used in error messages.

@@ -59,12 +59,14 @@ func (r *Reader) Read() (Record, error) {
 			r.err = err
 			return Record{}, err
 		}
-		if line == nil {
-			continue // blank
-		}
 		if r.tooLong {
+			// Checked before the blank-line test: a too-long line whose
+			// bytes were all dropped comes back as nil.
 			r.tooLong = false
 			return Record{}, &LineError{Line: r.line, Reason: fmt.Sprintf("longer than %d bytes", r.opts.maxLine())}
+		}
+		if line == nil {
+			continue // blank
 		}
 		if r.attr == "" {
 			attrs := classificationAttributes(line)
@@ -136,6 +138,9 @@ func (r *Reader) next() ([]byte, error) {
 	line := trimLine(r.buf)
 	if r.line == 1 && bytes.HasPrefix(line, bom) {
 		line, r.bom = line[len(bom):], true
+	}
+	if len(line) > r.opts.maxLine() {
+		r.tooLong = true // the +2 above is for the line ending only
 	}
 	if r.tooLong {
 		r.lines++

@@ -11,8 +11,14 @@ import (
 // written: lines lacking either break a Pipe-mode training job.
 func appendAugmented(dst []byte, attrJSON []byte, e *entry) []byte {
 	dst = append(dst, `{"source-ref":`...)
-	dst = appendJSONString(dst, e.sourceRef)
-	dst = append(dst, ',')
+	if e.plainSource {
+		dst = append(dst, '"')
+		dst = append(dst, e.sourceRef...)
+		dst = append(dst, '"', ',')
+	} else {
+		dst = appendJSONString(dst, e.sourceRef)
+		dst = append(dst, ',')
+	}
 	dst = append(dst, attrJSON...)
 	dst = append(dst, ':')
 	if e.multi {

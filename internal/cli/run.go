@@ -54,7 +54,9 @@ func Run(ctx context.Context, app *urfave.App, args []string, stdout, stderr io.
 	}
 	code := ExitCode(err)
 	name := commandPath(app, args)
-	fmt.Fprintf(stderr, "%s: %s\n", name, strings.ReplaceAll(err.Error(), "\n", "; "))
+	// The message is printed as it is: a step listing bad lines puts one on
+	// each line, for people to read.
+	fmt.Fprintf(stderr, "%s: %s\n", name, err)
 	if code == ExitBadInput && !fromStep {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", name)
 	}

@@ -126,6 +126,9 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		opts.LstPath = lstPath
 	}
 
+	if obj, err := store.Stat(ctx, cfg.In); err == nil {
+		opts.SizeHint = obj.Size
+	}
 	in, err := store.Open(ctx, cfg.In)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotExist) {
@@ -156,7 +159,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		out.TrainLst, out.ValidationLst = files[FileTrainLst], files[FileValidationLst]
 	}
 	log.Info("converting manifest", "in", cfg.In, "out", cfg.Out)
-	sum, err := manifest.Convert(ctx, bufio.NewReaderSize(in, 1<<20), opts, out)
+	sum, err := manifest.Convert(ctx, in, opts, out)
 	if err != nil {
 		return nil, convertError(cfg.In, err)
 	}

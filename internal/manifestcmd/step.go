@@ -39,7 +39,7 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
-		return Run(ctx, store, Config{
+		res, err := Run(ctx, store, Config{
 			In:                 c.String("in"),
 			Out:                c.String("out"),
 			LabelAttribute:     c.String("label-attribute"),
@@ -54,5 +54,9 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 			CopyConcurrency:    c.Int("copy-concurrency"),
 			Logger:             env.Logger,
 		})
+		if err != nil {
+			return nil, err // not a typed nil: no result on stdout
+		}
+		return res, nil
 	},
 }

@@ -56,19 +56,15 @@ type WriterOptions struct {
 	// default no column is: hashing every value costs more time than it
 	// saves space once pages are compressed.
 	Dictionary []string
+	// NoStats lists columns written without min/max statistics: long,
+	// mostly distinct strings such as URIs, where comparing every value
+	// costs time and the bounds prune little.
+	NoStats []string
 	// Allocator is used for the Parquet encoders; nil means the Go allocator.
 	Allocator memory.Allocator
 }
 
-// Writer writes record batches of one table to a Parquet stream.
-type Writer struct {
-	def Def
-	fw  *pqarrow.FileWriter
-}
-
-// NewWriter starts a Parquet file of table def on w. Close must be called to
-// write the footer; it does not close w.
-func NewWriter(w io.Writer, def Def, opts WriterOptions) (*Writer, error) {
+func writerProps(opts WriterOptions) *parquet.WriterProperties {
 	rows := opts.RowGroupRows
 	if rows <= 0 {
 		rows = 128 << 10
@@ -83,17 +79,36 @@ func NewWriter(w io.Writer, def Def, opts WriterOptions) (*Writer, error) {
 		parquet.WithAllocator(alloc),
 		parquet.WithCreatedBy("reviewlens"),
 		parquet.WithDictionaryDefault(false),
+		// Pages of 256 KiB rather than 1 MiB: every column of a buffered
+		// row group holds a page buffer, and readers lose nothing.
+		parquet.WithDataPageSize(256 << 10),
 	}
 	for _, c := range opts.Dictionary {
 		props = append(props, parquet.WithDictionaryFor(c, true))
 	}
+	for _, c := range opts.NoStats {
+		props = append(props, parquet.WithStatsFor(c, false))
+	}
+	return parquet.NewWriterProperties(props...)
+}
+
+// Writer writes record batches of one table to a Parquet stream.
+type Writer struct {
+	def Def
+	fw  *pqarrow.FileWriter
+}
+
+// NewWriter starts a Parquet file of table def on w. Close must be called to
+// write the footer; it does not close w.
+func NewWriter(w io.Writer, def Def, opts WriterOptions) (*Writer, error) {
+	props := writerProps(opts)
 	md := arrow.NewMetadata(
 		[]string{KeyTable, KeyVersion},
 		[]string{def.Name, strconv.Itoa(def.Version)},
 	)
 	schema := arrow.NewSchema(def.Schema.Fields(), &md)
-	fw, err := pqarrow.NewFileWriter(schema, nopCloser{w}, parquet.NewWriterProperties(props...),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(alloc)))
+	fw, err := pqarrow.NewFileWriter(schema, nopCloser{w}, props,
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(props.Allocator())))
 	if err != nil {
 		return nil, fmt.Errorf("%s table: %w", def.Name, err)
 	}
