@@ -2,8 +2,8 @@ package manifest
 
 import (
 	"fmt"
-	"math/bits"
 	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
