@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -100,10 +101,13 @@ func (e *BadLinesError) Error() string {
 	return b.String()
 }
 
+// chunkBytes is the size of the runs of whole lines handed to a parser at
+// once; tests make it small to cut lines at every place.
+var chunkBytes = 512 << 10
+
 const (
-	chunkBytes = 512 << 10 // bytes of whole lines handed to a parser at once
-	batchRows  = 64 << 10  // rows per record batch and Parquet row group
-	maxListed  = 20        // bad lines kept in Summary.FirstBad
+	batchRows = 64 << 10 // rows per Parquet row group
+	maxListed = 20       // bad lines kept in Summary.FirstBad
 )
 
 // Convert reads a whole manifest and writes the labels table, the augmented
@@ -174,6 +178,9 @@ type converter struct {
 	free          chan *chunk
 	sum           *Summary
 	lst           bool // .lst outputs are written
+	// firstLabelled is the line the label attribute was found on, when it
+	// was not given; lines before it are unlabelled or bad.
+	firstLabelled int
 	bad           []*LineError
 	stopped       bool
 }
@@ -349,9 +356,8 @@ func (c *converter) dispatch(ctx context.Context, in <-chan *chunk, out chan<- *
 	}
 	if !c.detected.Load() {
 		// No line names an attribute: every line is unlabelled or bad.
-		// Read them with a name no line has, then fail in finish.
-		c.attrB, c.mattrB = []byte("\x00"), []byte("\x00-metadata")
-		c.attr = "\x00"
+		// They are still read, for the rejected file; finish then fails.
+		c.firstLabelled = math.MaxInt
 		for _, h := range held {
 			if err := send(h); err != nil {
 				return err
@@ -368,13 +374,15 @@ func (c *converter) detect(ch *chunk) error {
 	n := ch.firstLine
 	for line := range bytes.Lines(ch.data) {
 		line = trimLine(line)
-		if n == 1 && c.sum.BOM {
-			line = bytes.TrimPrefix(line, bom)
+		if len(line) > c.opts.maxLine() {
+			n++
+			continue // rejected as too long, whatever it holds
 		}
 		switch attrs := classificationAttributes(line); len(attrs) {
 		case 0:
 		case 1:
 			c.setAttribute(attrs[0])
+			c.firstLabelled = n
 			return nil
 		default:
 			return fmt.Errorf("line %d: %w (%s): name one with --label-attribute", n, ErrAmbiguousAttribute, quoteList(attrs))
@@ -419,6 +427,14 @@ func (c *converter) parseLines(ch *chunk) {
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
 		}
+		if len(line) > c.opts.maxLine() {
+			ch.rows = append(ch.rows, row{
+				err:  &LineError{Line: n, Reason: fmt.Sprintf("longer than %d bytes", c.opts.maxLine())},
+				text: line[:min(len(line), maxRejectedText)],
+			})
+			n++
+			continue
+		}
 		if isBlank(line) {
 			ch.blank++
 			n++
@@ -427,11 +443,14 @@ func (c *converter) parseLines(ch *chunk) {
 		ch.rows = append(ch.rows, row{})
 		r := &ch.rows[len(ch.rows)-1]
 		r.text = line
+		if n < c.firstLabelled {
+			// Read before the label attribute was known, as Reader does.
+			r.err = lineErrorNoAttribute(line, n)
+			n++
+			continue
+		}
 		if !parseFast(line, n, c.attrB, c.mattrB, &r.e) {
 			if r.err = parseGeneric(line, n, c.attr, &r.e); r.err != nil {
-				if r.err.Kind == Unlabelled && !c.detected.Load() {
-					r.err = lineErrorNoAttribute(line, n)
-				}
 				n++
 				continue
 			}
