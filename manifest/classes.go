@@ -94,10 +94,11 @@ func ReadClasses(r io.Reader) (*ClassMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := bytes.TrimSpace(bytes.TrimPrefix(data, bom)); len(t) > 0 && t[0] == '{' {
+	t := bytes.TrimSpace(bytes.TrimPrefix(data, bom))
+	if len(t) > 0 && t[0] == '{' {
 		return ParseLabelCategoryConfig(bytes.NewReader(t))
 	}
-	return ParseClassList(string(bytes.TrimSpace(data)))
+	return ParseClassList(string(t))
 }
 
 // Len reports the number of classes.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -163,9 +162,9 @@ func generateManifest(n int, seed uint64) []byte {
 func TestConvertMatchesReader(t *testing.T) {
 	defer func(n int) { chunkBytes = n }(chunkBytes)
 	optsList := map[string]ConvertOptions{
-		"default":         {ValidationFraction: 0.3},
-		"filters":         {ValidationFraction: 0.5, Seed: 3, Options: Options{MinConfidence: 0.5, HumanOnly: true, JobNames: []string{"cat"}}},
-		"short lines":     {Options: Options{MaxLineBytes: 200}},
+		"default":     {ValidationFraction: 0.3},
+		"filters":     {ValidationFraction: 0.5, Seed: 3, Options: Options{MinConfidence: 0.5, HumanOnly: true, JobNames: []string{"cat"}}},
+		"short lines": {Options: Options{MaxLineBytes: 200}},
 	}
 	for name, data := range convertFixtures(t) {
 		for oname, opts := range optsList {
@@ -326,4 +325,3 @@ func FuzzConvert(f *testing.F) {
 	})
 }
 
-var _ = math.NaN
