@@ -325,3 +325,23 @@ func FuzzConvert(f *testing.F) {
 	})
 }
 
+func TestSpecial8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 'a', 0x7f, 0x80, 0xff, 0x5b, 0x5d}
+	for range 200000 {
+		var b [8]byte
+		want := false
+		for i := range b {
+			if rng.IntN(3) == 0 {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[i] = byte(rng.IntN(256))
+			}
+			want = want || b[i] == '"' || b[i] == '\\' || b[i] < 0x20
+		}
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if got := special8(x) != 0; got != want {
+			t.Fatalf("special8(% x) = %v, want %v", b, got, want)
+		}
+	}
+}

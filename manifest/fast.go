@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -232,14 +233,19 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// str reads a string without escapes and returns its contents.
+// str reads a string without escapes and returns its contents. It looks
+// at eight bytes at a time for a quote, a backslash or a control character.
 func (s *scanner) str() ([]byte, bool) {
 	if !s.eat('"') {
 		return nil, false
 	}
-	start := s.i
-	b := s.b
-	i := s.i
+	b, start := s.b, s.i
+	i := start
+	for ; i+8 <= len(b); i += 8 {
+		if special8(binary.LittleEndian.Uint64(b[i:])) != 0 {
+			break
+		}
+	}
 	for i < len(b) && plain[b[i]] {
 		i++
 	}
@@ -248,6 +254,15 @@ func (s *scanner) str() ([]byte, bool) {
 	}
 	s.i = i + 1
 	return b[start:i], true
+}
+
+// special8 is non-zero when one of the eight bytes in x is '"', '\\' or
+// below 0x20 (the classic has-zero-byte and has-less-than tricks).
+func special8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
 }
 
 // number reads a JSON number literal, checking the grammar exactly.
