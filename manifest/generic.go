@@ -181,6 +181,10 @@ func confidenceValue(v json.RawMessage, field string, e *entry, bad func(field, 
 			return 0, bad(field, "got %s, want a number in [0, 1]", jsonKind(v))
 		}
 		lit = []byte(strings.TrimSpace(s))
+		// The text must still be a JSON number: no hex, no "+", no ".5".
+		if sc := (scanner{b: lit}); !func() bool { _, ok := sc.number(); return ok && sc.i == len(lit) }() {
+			return 0, bad(field, "got %q, want a number in [0, 1]", lit)
+		}
 		e.lenientConfidence = true
 	} else if !isNumberStart(v[0]) {
 		return 0, bad(field, "got %s, want a number in [0, 1]", jsonKind(v))
