@@ -170,7 +170,10 @@ func WriteLabels(w io.Writer, rows []LabelRow) error {
 		return err
 	}
 	var lc labelColumns
-	for _, r := range rows {
+	for i, r := range rows {
+		if r.Split != SplitTrain && r.Split != SplitValidation {
+			return fmt.Errorf("labels row %d: split %q, want %q or %q", i, r.Split, SplitTrain, SplitValidation)
+		}
 		var class, job []byte
 		if r.ClassName != "" {
 			class = []byte(r.ClassName)

@@ -38,7 +38,7 @@ func NewColumnWriter(w io.Writer, def Def, opts WriterOptions) (*ColumnWriter, e
 	}
 	for i := range sc.NumColumns() {
 		if sc.Column(i).MaxRepetitionLevel() > 0 {
-			return nil, fmt.Errorf("%s table: column %s is nested; use Writer", def.Name, sc.Column(i).Name())
+			return nil, fmt.Errorf("%s table: column %s is nested; use Writer", def.Name, sc.Column(i).ColumnPath()[0])
 		}
 	}
 	meta := metadata.KeyValueMetadata{}
@@ -48,11 +48,7 @@ func NewColumnWriter(w io.Writer, def Def, opts WriterOptions) (*ColumnWriter, e
 	if err != nil {
 		return nil, fmt.Errorf("%s table: %w", def.Name, err)
 	}
-	cw := &ColumnWriter{def: def, fw: fw, maxRows: int(props.MaxRowGroupLength())}
-	if cw.rgw, err = fw.AppendBufferedRowGroupChecked(); err != nil {
-		return nil, fmt.Errorf("%s table: %w", def.Name, err)
-	}
-	return cw, nil
+	return &ColumnWriter{def: def, fw: fw, maxRows: int(props.MaxRowGroupLength())}, nil
 }
 
 // Column returns the writer of column i of the current row group: a
@@ -60,31 +56,38 @@ func NewColumnWriter(w io.Writer, def Def, opts WriterOptions) (*ColumnWriter, e
 // *file.Int64ColumnChunkWriter (timestamps: microseconds), and so on.
 // Nullable columns take definition levels: 1 for a value, 0 for null.
 func (cw *ColumnWriter) Column(i int) (file.ColumnChunkWriter, error) {
+	if cw.rgw == nil {
+		// Row groups start with their first rows, so none is left empty.
+		var err error
+		if cw.rgw, err = cw.fw.AppendBufferedRowGroupChecked(); err != nil {
+			return nil, fmt.Errorf("%s table: %w", cw.def.Name, err)
+		}
+	}
 	return cw.rgw.Column(i)
 }
 
-// EndRows records that every column has been given n more rows, and starts
-// a new row group once the current one is full.
+// EndRows records that every column has been given n more rows, and ends
+// the row group once it holds RowGroupRows rows or more (rows given in one
+// go are not split).
 func (cw *ColumnWriter) EndRows(n int) error {
 	cw.rgRows += n
-	if cw.rgRows < cw.maxRows {
+	if cw.rgRows < cw.maxRows || cw.rgw == nil {
 		return nil
 	}
-	if err := cw.rgw.Close(); err != nil {
+	err := cw.rgw.Close()
+	cw.rgw, cw.rgRows = nil, 0
+	if err != nil {
 		return fmt.Errorf("%s table: %w", cw.def.Name, err)
 	}
-	var err error
-	if cw.rgw, err = cw.fw.AppendBufferedRowGroupChecked(); err != nil {
-		return fmt.Errorf("%s table: %w", cw.def.Name, err)
-	}
-	cw.rgRows = 0
 	return nil
 }
 
 // Close writes the last row group and the footer.
 func (cw *ColumnWriter) Close() error {
-	if err := cw.rgw.Close(); err != nil {
-		return fmt.Errorf("%s table: %w", cw.def.Name, err)
+	if cw.rgw != nil {
+		if err := cw.rgw.Close(); err != nil {
+			return fmt.Errorf("%s table: %w", cw.def.Name, err)
+		}
 	}
 	if err := cw.fw.Close(); err != nil {
 		return fmt.Errorf("%s table: %w", cw.def.Name, err)

@@ -28,6 +28,7 @@ import (
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -94,8 +95,9 @@ func writerProps(opts WriterOptions) *parquet.WriterProperties {
 
 // Writer writes record batches of one table to a Parquet stream.
 type Writer struct {
-	def Def
-	fw  *pqarrow.FileWriter
+	def  Def
+	fw   *pqarrow.FileWriter
+	rows int
 }
 
 // NewWriter starts a Parquet file of table def on w. Close must be called to
@@ -117,17 +119,24 @@ func NewWriter(w io.Writer, def Def, opts WriterOptions) (*Writer, error) {
 
 // Write appends a record batch; its schema must be the table's.
 func (w *Writer) Write(rec arrow.RecordBatch) error {
+	// Names, types and nullability, not field metadata: batches read back
+	// from a table carry Parquet field ids and must write again.
+	if !sameFields(rec.Schema(), w.def.Schema) {
+		return fmt.Errorf("%s table: record batch schema %s, want %s", w.def.Name, fieldList(rec.Schema()), fieldList(w.def.Schema))
+	}
 	if !rec.Schema().Equal(w.def.Schema) {
-		return fmt.Errorf("%s table: record batch schema %s, want %s", w.def.Name, rec.Schema(), w.def.Schema)
+		rec = array.NewRecordBatch(w.def.Schema, rec.Columns(), rec.NumRows())
+		defer rec.Release()
 	}
 	if err := w.fw.Write(rec); err != nil {
 		return fmt.Errorf("%s table: %w", w.def.Name, err)
 	}
+	w.rows += int(rec.NumRows())
 	return nil
 }
 
 // Rows reports the rows written so far.
-func (w *Writer) Rows() int { return w.fw.NumRows() }
+func (w *Writer) Rows() int { return w.rows }
 
 // Close writes the footer.
 func (w *Writer) Close() error {
@@ -226,7 +235,22 @@ func (r *Reader) Each(ctx context.Context, fn func(arrow.RecordBatch) error) err
 	}
 	defer rr.Release()
 	for rr.Next() {
-		if err := fn(rr.RecordBatch()); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec := rr.RecordBatch()
+		var own arrow.RecordBatch
+		if !rec.Schema().Equal(r.def.Schema) {
+			// Give the table's own schema, without the Parquet field ids
+			// the reader adds, so batches can be written again.
+			own = array.NewRecordBatch(r.def.Schema, rec.Columns(), rec.NumRows())
+			rec = own
+		}
+		err := fn(rec)
+		if own != nil {
+			own.Release()
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -245,7 +269,7 @@ func sameFields(a, b *arrow.Schema) bool {
 	}
 	for i := range a.NumFields() {
 		fa, fb := a.Field(i), b.Field(i)
-		if fa.Name != fb.Name || !arrow.TypeEqual(fa.Type, fb.Type) {
+		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(fa.Type, fb.Type) {
 			return false
 		}
 	}
