@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -342,6 +344,24 @@ func TestSpecial8(t *testing.T) {
 		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 		if got := special8(x) != 0; got != want {
 			t.Fatalf("special8(% x) = %v, want %v", b, got, want)
+		}
+	}
+}
+
+func TestExactDecimal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	cases := []string{"0", "1", "-0", "0.5", "0.94", "0.1", "0.30000000000000004", "123456789012345", "1234567890123456", "1e3", "", "-", ".", "1.", ".5", "0.000000000000001"}
+	for range 100000 {
+		cases = append(cases, strconv.FormatFloat(rng.Float64(), 'f', rng.IntN(16), 64))
+	}
+	for _, c := range cases {
+		got, ok := exactDecimal([]byte(c))
+		if !ok {
+			continue
+		}
+		want, err := strconv.ParseFloat(c, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("exactDecimal(%q) = %v, ParseFloat gives %v, %v", c, got, want, err)
 		}
 	}
 }

@@ -94,7 +94,11 @@ const wantIndex = "want a class index: a non-negative integer such as 0 or \"0\"
 // confidenceFrom reads a confidence from a JSON number literal (or, with
 // lenient set, from the text of a JSON string).
 func confidenceFrom(b []byte) (float64, string) {
-	f, err := strconv.ParseFloat(unsafeString(b), 64)
+	f, ok := exactDecimal(b)
+	var err error
+	if !ok {
+		f, err = strconv.ParseFloat(unsafeString(b), 64)
+	}
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fmt.Sprintf("got %q, want a number in [0, 1]", b)
 	}
@@ -241,3 +245,43 @@ func daysFromCivil(y, m, d int) int64 {
 }
 
 var nan = math.NaN()
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// exactDecimal reads a plain decimal such as 0.94 or 1 (at most 15
+// digits, no exponent) as mantissa / 10^k. Both are exact in float64, so
+// the one division rounds correctly and the result is strconv.ParseFloat's
+// (Clinger's fast path), at a fraction of its cost. Anything else: !ok.
+func exactDecimal(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && b[0] == '-' {
+		i, neg = 1, true
+	}
+	var mant uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f := float64(mant) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
