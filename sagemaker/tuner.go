@@ -63,6 +63,12 @@ func Plan(spec TrainingSpec, grid Grid, data map[string]string, prefix string) (
 			return nil, fmt.Errorf("grid point %s: job name %s twice", pointString(point), name)
 		}
 		names[name] = true
+		if req.CheckpointConfig != nil {
+			// One checkpoint folder per grid point, shared by its attempts
+			// so that a retried spot job resumes where the last one stopped.
+			uri := strings.TrimSuffix(aws.ToString(req.CheckpointConfig.S3Uri), "/") + "/" + name + "/"
+			req.CheckpointConfig.S3Uri = aws.String(uri)
+		}
 		jobs = append(jobs, Job{BaseName: name, Point: point, Request: req})
 	}
 	return jobs, nil

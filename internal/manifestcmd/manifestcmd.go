@@ -86,7 +86,10 @@ type Result struct {
 	RejectedByKind     map[string]int            `json:"rejected_by_kind"`
 	LenientConfidence  int                       `json:"lenient_confidence,omitempty"`
 	PhotosCopied       int                       `json:"photos_copied,omitempty"`
-	ElapsedSeconds     float64                   `json:"elapsed_seconds"`
+	// LstPrefix is where the photos were copied for File-mode training:
+	// <prefix>/train/ and <prefix>/validation/.
+	LstPrefix      string  `json:"lst_prefix,omitempty"`
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
 }
 
 // maxListedBad is how many bad lines --on-bad-line fail lists.
@@ -186,7 +189,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		if err != nil {
 			return nil, err
 		}
-		res.PhotosCopied = n
+		res.PhotosCopied, res.LstPrefix = n, cfg.LstPrefix
 	}
 	published := []string{FileLabels, FileTrain, FileValidation, FileClasses, FileRejected}
 	if cfg.LstPrefix != "" {
