@@ -1,14 +1,16 @@
 // Command reviewlens runs every step of the review-photo inspection
-// workflow as a subcommand: reviewlens manifest, ...
+// workflow as a subcommand: reviewlens manifest, reviewlens tune, ...
 package main
 
 import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+	"github.com/reviewlens/reviewlens/internal/tunecmd"
 )
 
 func main() {
 	cli.Main(cli.App("reviewlens", "inspect customer review photos with SageMaker and grant credits",
 		cli.Command(manifestcmd.Step),
+		cli.Command(tunecmd.Step),
 	))
 }

@@ -1,0 +1,148 @@
+package tunecmd
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	urfave "github.com/urfave/cli/v2"
+
+	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/sagemaker"
+)
+
+// Step is the tune step of reviewlens.
+var Step = cli.Step{
+	Name:  "tune",
+	Usage: "grid-search the built-in image classifier on SageMaker; write runs.parquet and the best model",
+	Description: `Trains SageMaker's built-in image-classification algorithm on the manifest step's
+outputs for every point of a grid of hyperparameters, at most --max-parallel jobs at
+once, and writes runs.parquet (one row per training job, the best marked) and an HTML
+report. num_classes and num_training_samples come from the manifest step's summary.json.
+
+Run it again with the same inputs and it starts nothing new: job names derive from
+the inputs, so it attaches to jobs in progress and reuses completed ones.
+
+  reviewlens tune --train s3://b/labels/ --grid num_layers=18,34,50 --grid epochs=5,10,15 \
+    --set use_pretrained_model=1 --role-arn arn:aws:iam::123456789012:role/sm --output s3://b/models/`,
+	Flags: []urfave.Flag{
+		&urfave.StringFlag{Name: "train", Usage: "the manifest step's --out folder (or its train.manifest)", Required: true},
+		&urfave.StringFlag{Name: "validation", Usage: "the validation manifest or folder (default: beside --train)"},
+		&urfave.StringSliceFlag{Name: "grid", Usage: "a varied hyperparameter: name=v1,v2,... (repeatable)"},
+		&urfave.StringSliceFlag{Name: "set", Usage: "a fixed hyperparameter: name=value (repeatable)"},
+		&urfave.StringFlag{Name: "grid-file", Usage: "a YAML or JSON file with grid: and set: mappings (flags add to it)"},
+		&urfave.StringFlag{Name: "role-arn", Usage: "the IAM role SageMaker assumes", Required: true},
+		&urfave.StringFlag{Name: "output", Usage: "s3:// prefix of the model artifacts", Required: true},
+		&urfave.StringFlag{Name: "runs", Usage: "where runs.parquet goes (default: <output>/runs.parquet)"},
+		&urfave.StringFlag{Name: "report", Usage: "where the HTML report goes (default: none)"},
+		&urfave.StringFlag{Name: "input-format", Value: sagemaker.FormatAugmented, Usage: "augmented (Pipe mode, photos where they are) or lst (File mode, photos copied by the manifest step's --lst-prefix)"},
+		&urfave.StringFlag{Name: "training-image", Usage: "the training image URI (default: the built-in image-classification image of the region)"},
+		&urfave.StringFlag{Name: "instance-type", Value: sagemaker.DefaultInstanceType},
+		&urfave.IntFlag{Name: "instance-count", Value: 1},
+		&urfave.IntFlag{Name: "volume-gb", Value: sagemaker.DefaultVolumeGB},
+		&urfave.DurationFlag{Name: "max-runtime", Value: sagemaker.DefaultMaxRuntime, Usage: "per training job"},
+		&urfave.BoolFlag{Name: "spot", Usage: "managed spot training"},
+		&urfave.DurationFlag{Name: "max-wait", Usage: "with --spot: the wait for capacity plus the runtime (default 2 × --max-runtime)"},
+		&urfave.IntFlag{Name: "max-parallel", Value: 3, Usage: "training jobs in progress at once"},
+		&urfave.IntFlag{Name: "max-attempts", Value: 3, Usage: "jobs per grid point (CapacityError failures are retried; a rerun retries failed and stopped jobs)"},
+		&urfave.StringFlag{Name: "strategy", Value: StrategyTuner, Usage: "tuner (parallel training jobs) or sagemaker-grid (one Grid tuning job)"},
+		&urfave.StringFlag{Name: "objective", Value: sagemaker.DefaultObjective, Usage: "the metric that picks the best job"},
+		&urfave.StringFlag{Name: "objective-type", Value: sagemaker.Maximize, Usage: "Maximize or Minimize"},
+		&urfave.StringFlag{Name: "job-prefix", Value: "rl-ic", Usage: "readable start of the job names"},
+		&urfave.BoolFlag{Name: "keep-jobs-on-exit", Usage: "leave the jobs running when the step is stopped or times out"},
+		&urfave.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, Usage: "the first wait between looks at a job (doubling to 5 min)"},
+		&urfave.StringSliceFlag{Name: "subnet", Usage: "VPC subnet id (repeatable; with --security-group)"},
+		&urfave.StringSliceFlag{Name: "security-group", Usage: "VPC security group id (repeatable)"},
+		&urfave.BoolFlag{Name: "network-isolation", Usage: "no network access for the training container"},
+		&urfave.BoolFlag{Name: "inter-container-encryption", Usage: "encrypt traffic between training instances"},
+		&urfave.StringFlag{Name: "volume-kms-key", Usage: "KMS key for the training volumes"},
+		&urfave.StringFlag{Name: "output-kms-key", Usage: "KMS key for the model artifacts"},
+		&urfave.StringFlag{Name: "checkpoint-uri", Usage: "s3:// prefix for checkpoints (spot training resumes from them)"},
+		&urfave.StringSliceFlag{Name: "tag", Usage: "a tag key=value on every job (repeatable)"},
+	},
+	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
+		cfg, err := configFrom(c, env)
+		if err != nil {
+			return nil, err
+		}
+		client, region, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL})
+		if err != nil {
+			return nil, badSpec(err)
+		}
+		cfg.Region = region
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		res, err := Run(ctx, store, client, cfg)
+		if res == nil {
+			return nil, err
+		}
+		return res, err
+	},
+}
+
+func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
+	grid, err := sagemaker.ParseGridFlags(c.StringSlice("grid"), c.StringSlice("set"))
+	if err != nil {
+		return Config{}, cli.BadInput(err)
+	}
+	if f := c.String("grid-file"); f != "" {
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		data, err := store.ReadFile(c.Context, f)
+		if err != nil {
+			return Config{}, cli.BadInputf("--grid-file %s: %v", f, err)
+		}
+		fileGrid, err := sagemaker.ParseGridFile(data)
+		if err != nil {
+			return Config{}, cli.BadInputf("--grid-file %s: %v", f, err)
+		}
+		if grid, err = fileGrid.Merge(grid); err != nil {
+			return Config{}, cli.BadInput(err)
+		}
+	}
+	tags := map[string]string{}
+	for _, t := range c.StringSlice("tag") {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok {
+			return Config{}, cli.BadInputf("--tag %q: want key=value", t)
+		}
+		tags[k] = v
+	}
+	return Config{
+		Train:      c.String("train"),
+		Validation: c.String("validation"),
+		Grid:       grid,
+		Spec: sagemaker.TrainingSpec{
+			RoleARN:                  c.String("role-arn"),
+			Image:                    c.String("training-image"),
+			InputFormat:              c.String("input-format"),
+			OutputPath:               c.String("output"),
+			InstanceType:             c.String("instance-type"),
+			InstanceCount:            c.Int("instance-count"),
+			VolumeGB:                 c.Int("volume-gb"),
+			MaxRuntime:               c.Duration("max-runtime"),
+			Spot:                     c.Bool("spot"),
+			MaxWait:                  c.Duration("max-wait"),
+			VolumeKMSKey:             c.String("volume-kms-key"),
+			OutputKMSKey:             c.String("output-kms-key"),
+			Subnets:                  c.StringSlice("subnet"),
+			SecurityGroups:           c.StringSlice("security-group"),
+			NetworkIsolation:         c.Bool("network-isolation"),
+			InterContainerEncryption: c.Bool("inter-container-encryption"),
+			CheckpointURI:            c.String("checkpoint-uri"),
+			Tags:                     tags,
+		},
+		JobPrefix: c.String("job-prefix"),
+		Strategy:  c.String("strategy"),
+		Objective: c.String("objective"),
+		Direction: c.String("objective-type"),
+		Runs:      c.String("runs"),
+		Report:    c.String("report"),
+		Tuner: sagemaker.Tuner{
+			MaxParallel:    c.Int("max-parallel"),
+			MaxAttempts:    c.Int("max-attempts"),
+			PollMin:        c.Duration("poll-interval"),
+			KeepJobsOnExit: c.Bool("keep-jobs-on-exit"),
+		},
+		Logger: env.Logger,
+	}, nil
+}
