@@ -176,7 +176,6 @@ func TestTuneOnMoto(t *testing.T) {
 	}
 }
 
-
 // TestTuneCommandBadInput checks the exit code of bad hyperparameters and
 // missing inputs, before anything reaches SageMaker.
 func TestTuneCommandBadInput(t *testing.T) {
