@@ -111,9 +111,6 @@ func App(name, usage string, cmds ...*urfave.Command) *urfave.App {
 		Commands:       cmds,
 		OnUsageError:   usageError,
 		ExitErrHandler: ignoreExit,
-		// A repeated flag's value is one value: --grid num_layers=18,34
-		// must not be cut at its commas.
-		DisableSliceFlagSeparator: true,
 		Action: func(c *urfave.Context) error {
 			if c.Args().Present() {
 				return BadInputf("unknown step %q", c.Args().First())
@@ -136,9 +133,7 @@ func SingleApp(s Step) *urfave.App {
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
 		ExitErrHandler:  ignoreExit,
-		// See App.
-		DisableSliceFlagSeparator: true,
-		Action:                    cmd.Action,
+		Action:          cmd.Action,
 	}
 }
 
