@@ -81,7 +81,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 }
 
 func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
-	grid, err := sagemaker.ParseGridFlags(c.StringSlice("grid"), c.StringSlice("set"))
+	grid, err := sagemaker.ParseGridFlags(assignments(c.StringSlice("grid")), assignments(c.StringSlice("set")))
 	if err != nil {
 		return Config{}, cli.BadInput(err)
 	}
@@ -100,7 +100,7 @@ func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
 		}
 	}
 	tags := map[string]string{}
-	for _, t := range c.StringSlice("tag") {
+	for _, t := range assignments(c.StringSlice("tag")) {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok {
 			return Config{}, cli.BadInputf("--tag %q: want key=value", t)
@@ -145,4 +145,21 @@ func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
 		},
 		Logger: env.Logger,
 	}, nil
+}
+
+// assignments puts back together name=value items that the flag parser cut
+// at commas: it splits repeated flags' values at commas, so
+// --grid num_layers=18,34 arrives as "num_layers=18", "34". A piece
+// without "=" belongs to the item before it. The same makes
+// REVIEWLENS_GRID="num_layers=18,34,epochs=5,10" two axes.
+func assignments(items []string) []string {
+	var out []string
+	for _, it := range items {
+		if !strings.Contains(it, "=") && len(out) > 0 {
+			out[len(out)-1] += "," + it
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
 }

@@ -196,3 +196,11 @@ func TestTuneCommandBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestAssignments(t *testing.T) {
+	got := tunecmd.Assignments([]string{"num_layers=18", "34", "50", "epochs=5", "lr_scheduler_step=10", "20"})
+	want := []string{"num_layers=18,34,50", "epochs=5", "lr_scheduler_step=10,20"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("assignments = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,4 @@
+package tunecmd
+
+// Assignments is assignments, for tests.
+var Assignments = assignments
