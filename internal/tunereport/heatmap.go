@@ -13,15 +13,18 @@ import (
 // full size; the page scales it down on a narrow screen).
 type heatmap struct {
 	Width, Height int
-	Desc          string // the SVG's accessible description
-	Cells         []cell
-	Best          *box // the best job's cell, outlined
-	XTicks        []label
-	YTicks        []label
-	XLabel        label
-	YLabel        *label // nil for a one-axis grid
-	Legend        legend
-	Caption       string // said under the heatmap when the grid has more than two axes
+	// MinWidth is as narrow as the page may shrink the SVG: text no
+	// smaller than 2/3 of its size. A narrower screen scrolls the figure.
+	MinWidth int
+	Desc     string // the SVG's accessible description
+	Cells    []cell
+	Best     *box // the best job's cell, outlined
+	XTicks   []label
+	YTicks   []label
+	XLabel   label
+	YLabel   *label // nil for a one-axis grid
+	Legend   legend
+	Caption  string // said under the heatmap when the grid has more than two axes
 }
 
 type cell struct {
@@ -46,17 +49,17 @@ type label struct {
 }
 
 type legend struct {
-	X, Y       int // the top left of the colour bar
-	BarW, BarH int
-	Stops      []stop
-	Worst      label // under the bar's light end
-	BestLabel  label // under the bar's dark end
-	Says       label // "darker is better"
-	HatchX     int
-	HatchY     int
-	HatchText  label
-	OutlineX   int
-	OutlineTxt label
+	X, Y        int // the top left of the colour bar
+	BarW, BarH  int
+	Stops       []stop
+	Worst       label // under the bar's light end
+	BestLabel   label // under the bar's dark end
+	Says        label // "darker is better"
+	HatchX      int
+	HatchY      int
+	HatchText   label
+	OutlineX    int
+	OutlineText label
 }
 
 type stop struct {
@@ -263,11 +266,12 @@ func newHeatmap(axes []sagemaker.Axis, runs []sagemaker.Run, objective string, m
 	lg.HatchX, lg.HatchY = lg.X, lg.Y+barH+26
 	lg.HatchText = label{X: lg.HatchX + 22, Y: lg.HatchY + 12, Anchor: "start", Text: "no value (status written)"}
 	lg.OutlineX = lg.HatchText.X + textWidth(lg.HatchText.Text) + 16
-	lg.OutlineTxt = label{X: lg.OutlineX + 22, Y: lg.HatchY + 12, Anchor: "start", Text: "best job"}
+	lg.OutlineText = label{X: lg.OutlineX + 22, Y: lg.HatchY + 12, Anchor: "start", Text: "best job"}
 	h.Legend = lg
-	width = max(width, lg.Says.X+textWidth(lg.Says.Text)+pad, lg.OutlineTxt.X+textWidth(lg.OutlineTxt.Text)+pad)
+	width = max(width, lg.Says.X+textWidth(lg.Says.Text)+pad, lg.OutlineText.X+textWidth(lg.OutlineText.Text)+pad)
 
 	h.Width = width
+	h.MinWidth = width * 2 / 3
 	h.Height = lg.HatchY + 16 + pad
 	if len(axes) > 2 {
 		var names []string

@@ -84,15 +84,18 @@ type page struct {
 	Title     string
 	Generated string
 	Objective string
-	Direction string
-	Total     int
-	Counts    []statusCount
-	Best      *bestJob
-	Notes     []string
-	Heatmap   *heatmap
-	NoHeatmap string // said instead of the heatmap
-	AxisNames []string
-	Rows      []row
+	// ObjectiveParts are Objective cut after each colon, so the table's
+	// header can wrap there.
+	ObjectiveParts []string
+	Direction      string
+	Total          int
+	Counts         []statusCount
+	Best           *bestJob
+	Notes          []string
+	Heatmap        *heatmap
+	NoHeatmap      string // said instead of the heatmap
+	AxisNames      []string
+	Rows           []row
 }
 
 type statusCount struct {
@@ -145,6 +148,10 @@ func newPage(d Data) *page {
 	if p.Objective == "" && len(d.Runs) > 0 {
 		p.Objective = d.Runs[0].ObjectiveMetric
 	}
+	if p.Objective == "" {
+		p.Objective = "objective"
+	}
+	p.ObjectiveParts = strings.SplitAfter(p.Objective, ":")
 	minimize := d.Direction == sagemaker.Minimize
 	if minimize {
 		p.Direction = sagemaker.Minimize
@@ -207,8 +214,8 @@ func newRow(r *sagemaker.Run, axes []sagemaker.Axis, objective string) row {
 		Status:      r.Status,
 		StatusClass: statusClass(r.Status),
 		Objective:   formatNum(r.Objective, 6),
-		Training:    seconds(r.TrainingSeconds),
-		Billable:    seconds(r.BillableSeconds),
+		Training:    plainSeconds(r.TrainingSeconds),
+		Billable:    plainSeconds(r.BillableSeconds),
 		Failure:     r.FailureReason,
 		Best:        r.Best,
 	}
@@ -329,4 +336,12 @@ func seconds(s int64) string {
 		return fmt.Sprintf("%d s", s)
 	}
 	return fmt.Sprintf("%d s (%s)", s, time.Duration(s)*time.Second)
+}
+
+// plainSeconds formats seconds for a column headed "(s)"; 0 is a dash.
+func plainSeconds(s int64) string {
+	if s <= 0 {
+		return "—"
+	}
+	return strconv.FormatInt(s, 10)
 }

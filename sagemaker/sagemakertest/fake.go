@@ -53,7 +53,7 @@ type Fake struct {
 	mu            sync.Mutex
 	defaultScript []State
 	scriptFunc    func(*sagemaker.CreateTrainingJobInput) []State
-	scripts       map[string][]State     // by training-job name
+	scripts       map[string][]State // by training-job name
 	jobs          map[string]*trainingJob
 	tunings       map[string]*tuningJob // by lower-cased name: tuning names are not case sensitive
 	failures      map[string][]error
@@ -101,7 +101,9 @@ func (f *Fake) begin(ctx context.Context, op string) error {
 	}
 	if q := f.failures[op]; len(q) > 0 {
 		f.failures[op] = q[1:]
-		return operationError(op, q[0])
+		if q[0] != nil {
+			return operationError(op, q[0])
+		}
 	}
 	return nil
 }
@@ -114,9 +116,10 @@ func checkOp(method, op string) {
 
 // FailNext queues errs for op (e.g. "CreateTrainingJob", or
 // OpCreateTrainingJob): each of the next len(errs) calls of op returns the
-// next error before doing anything. An error not already wrapped in a
-// *smithy.OperationError is wrapped in one, as the SDK does. Use
-// LimitExceeded, Throttling and InternalError for SageMaker's errors.
+// next error before doing anything; a nil error lets its call through, so
+// FailNext(op, nil, err) fails the second call. An error not already
+// wrapped in a *smithy.OperationError is wrapped in one, as the SDK does.
+// Use LimitExceeded, Throttling and InternalError for SageMaker's errors.
 // FailNext panics on an unknown operation.
 func (f *Fake) FailNext(op string, errs ...error) {
 	checkOp("FailNext", op)

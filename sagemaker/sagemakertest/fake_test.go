@@ -669,6 +669,15 @@ func TestFailNext(t *testing.T) {
 		t.Errorf("a failed describe advanced the script: %v", got)
 	}
 
+	// A nil error lets its call through.
+	f.FailNext("StopTrainingJob", nil, sagemakertest.InternalError())
+	if err := stop(f, "job"); err != nil {
+		t.Errorf("stop 1: %v, want it let through", err)
+	}
+	if err := stop(f, "job"); inspect(err).Code != "InternalFailure" {
+		t.Errorf("stop 2: %v, want InternalFailure", err)
+	}
+
 	for _, fn := range []func(){
 		func() { f.FailNext("CreateTrainingJobs", sentinel) },
 		func() { f.Calls("Describe") },

@@ -36,7 +36,7 @@ const objectiveParam = "_tuning_objective_metric"
 type tuningJob struct {
 	name, arn   string
 	in          *sagemaker.CreateHyperParameterTuningJobInput // as echoed; never changed
-	def         *types.HyperParameterTrainingJobDefinition     // in's only definition
+	def         *types.HyperParameterTrainingJobDefinition    // in's only definition
 	objective   types.HyperParameterTuningJobObjective
 	grid        []map[string]string // the combinations, in launch order
 	children    []*trainingJob      // launched, in launch order
@@ -57,8 +57,10 @@ func tuningJobArn(name string) string {
 // children are named <tuning name>-<NNN>-<8 hex digits>, NNN counting the
 // combinations from 001 in the order where the first categorical range
 // varies slowest and the last fastest, the hex digits a hash of the
-// combination. A used name (tuning names are not case sensitive) gives
-// *types.ResourceInUse; a bad request a ValidationException. Strategies
+// combination. The tuning job's ARN has its name in lower case, as
+// SageMaker's tuning-job ARNs do. A used name (tuning names are not case
+// sensitive) gives *types.ResourceInUse; a bad request a
+// ValidationException. Strategies
 // other than Grid, and more than one training-job definition, are not
 // faked and give a ValidationException naming the fake.
 func (f *Fake) CreateHyperParameterTuningJob(ctx context.Context, in *sagemaker.CreateHyperParameterTuningJobInput, _ ...func(*sagemaker.Options)) (*sagemaker.CreateHyperParameterTuningJobOutput, error) {
