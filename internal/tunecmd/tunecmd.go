@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -135,7 +134,11 @@ func Run(ctx context.Context, store *storage.Storage, api sagemaker.API, cfg Con
 	res := summarize(runs, cfg)
 	res.TuningJob = tuningJob
 	if len(runs) > 0 {
-		if err := writeOutputs(ctx, store, cfg, runs, res); err != nil {
+		// Written even when the step was stopped or timed out: the runs
+		// seen so far are what a person looks at then.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		if err := writeOutputs(wctx, store, cfg, runs, res); err != nil {
 			return nil, errors.Join(runErr, err)
 		}
 	}
@@ -346,4 +349,3 @@ func bar(done, total int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat("-", width-n) + "]"
 }
 
-var _ = io.Discard

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -20,6 +23,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
 	"github.com/reviewlens/reviewlens/sagemaker"
+	"github.com/reviewlens/reviewlens/sagemaker/sagemakertest"
 )
 
 // counting wraps an API and counts the calls that start jobs.
@@ -74,6 +78,7 @@ func gridConfig(t *testing.T, train, bucket string) tunecmd.Config {
 		Objective: "train:progress",
 		Report:    "s3://" + bucket + "/reports/tune.html",
 		Tuner:     sagemaker.Tuner{MaxParallel: 3, PollMin: 1, PollMax: 1},
+		Logger:    slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -203,4 +208,40 @@ func TestAssignments(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("assignments = %q, want %q", got, want)
 	}
+}
+
+// TestTuneTimeoutStopsJobs runs the step with the scripted fake as
+// SageMaker (jobs that never finish) and its input on moto's S3: the
+// step's --timeout passes, it stops every job it started and exits 5.
+func TestTuneTimeoutStopsJobs(t *testing.T) {
+	endpoint := testenv.S3Endpoint(t)
+	bucket := testenv.NewBucket(t, endpoint)
+	store := storage.New(testenv.StorageOptions(endpoint))
+	train := stageLabels(t, endpoint, bucket)
+	fake := sagemakertest.New()
+	fake.DefaultScript(sagemakertest.State{Status: types.TrainingJobStatusInProgress, Secondary: types.SecondaryStatusTraining})
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 300*time.Millisecond, cli.ErrTimeout)
+	defer cancel()
+	cfg := gridConfig(t, train, bucket)
+	cfg.Tuner.PollMin, cfg.Tuner.PollMax = 10*time.Millisecond, 10*time.Millisecond
+	res, err := tunecmd.Run(ctx, store, fake, cfg)
+	if got, want := cli.ExitCode(err), cli.ExitTimeout; got != want {
+		t.Fatalf("exit code %d (err %v), want %d", got, err, want)
+	}
+	created, stopped := fake.CreatedJobs(), fake.StoppedJobs()
+	if len(created) != 3 {
+		t.Errorf("created %d jobs, want 3 (--max-parallel) before the timeout", len(created))
+	}
+	if strings.Join(sortedCopy(created), ",") != strings.Join(sortedCopy(stopped), ",") {
+		t.Errorf("stopped %v, want every created job %v", stopped, created)
+	}
+	if res == nil || res.ByStatus["InProgress"] != 3 {
+		t.Errorf("result %+v: want the three jobs reported in progress", res)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	slices.Sort(out)
+	return out
 }
