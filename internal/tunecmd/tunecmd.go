@@ -348,4 +348,3 @@ func bar(done, total int) string {
 	n := min(width, done*width/total)
 	return "[" + strings.Repeat("#", n) + strings.Repeat("-", width-n) + "]"
 }
-
