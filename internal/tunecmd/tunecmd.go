@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/internal/tunereport"
@@ -144,7 +145,7 @@ func Run(ctx context.Context, store *storage.Storage, api sagemaker.API, cfg Con
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
 	if runErr != nil {
-		return res, exitError(runErr)
+		return res, jobs.ExitError(runErr)
 	}
 	log.Info("tune done", "best", res.BestJob, "objective", cfg.Objective, "jobs", len(runs))
 	return res, nil
@@ -213,24 +214,6 @@ func badSpec(err error) error {
 	var se *sagemaker.SpecError
 	if errors.As(err, &se) {
 		return cli.BadInput(err)
-	}
-	return err
-}
-
-// exitError gives a tuning error its exit code: a failed job 3, a stopped
-// one 4, a name taken by another definition 2.
-func exitError(err error) error {
-	var je *sagemaker.JobError
-	var me *sagemaker.MismatchError
-	switch {
-	case errors.As(err, &me):
-		return cli.BadInput(err)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, cli.ErrTimeout):
-		return err
-	case errors.As(err, &je) && je.Status == "Stopped":
-		return cli.JobStopped(err)
-	case errors.As(err, &je):
-		return cli.JobFailed(err)
 	}
 	return err
 }
@@ -304,17 +287,7 @@ func newProgress(log *slog.Logger) *progress {
 func (p *progress) event(e sagemaker.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	attrs := []any{"job", e.Job, "attempt", e.Attempt, "status", e.Status}
-	if e.Secondary != "" {
-		attrs = append(attrs, "secondary", e.Secondary)
-	}
-	if e.Elapsed > 0 {
-		attrs = append(attrs, "elapsed", e.Elapsed.Round(time.Second).String())
-	}
-	if e.Action != "" {
-		attrs = append(attrs, "action", e.Action)
-	}
-	p.log.Info("training job", attrs...)
+	jobs.LogEvent(p.log, "training job", e)
 	if e.Status != "" {
 		p.state[e.Job] = e.Status
 	}
