@@ -22,6 +22,12 @@ type API interface {
 	DescribeHyperParameterTuningJob(ctx context.Context, in *sagemaker.DescribeHyperParameterTuningJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.DescribeHyperParameterTuningJobOutput, error)
 	StopHyperParameterTuningJob(ctx context.Context, in *sagemaker.StopHyperParameterTuningJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.StopHyperParameterTuningJobOutput, error)
 	ListTrainingJobsForHyperParameterTuningJob(ctx context.Context, in *sagemaker.ListTrainingJobsForHyperParameterTuningJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.ListTrainingJobsForHyperParameterTuningJobOutput, error)
+
+	CreateModel(ctx context.Context, in *sagemaker.CreateModelInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreateModelOutput, error)
+	DescribeModel(ctx context.Context, in *sagemaker.DescribeModelInput, optFns ...func(*sagemaker.Options)) (*sagemaker.DescribeModelOutput, error)
+	CreateTransformJob(ctx context.Context, in *sagemaker.CreateTransformJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreateTransformJobOutput, error)
+	DescribeTransformJob(ctx context.Context, in *sagemaker.DescribeTransformJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.DescribeTransformJobOutput, error)
+	StopTransformJob(ctx context.Context, in *sagemaker.StopTransformJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.StopTransformJobOutput, error)
 }
 
 var _ API = (*sagemaker.Client)(nil)

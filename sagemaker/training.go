@@ -77,6 +77,7 @@ var (
 	roleARNPattern = regexp.MustCompile(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
 	vpcIDPattern   = regexp.MustCompile(`^[-0-9a-zA-Z]+$`)
 	kmsPattern     = regexp.MustCompile(`^[a-zA-Z0-9:/_-]*$`)
+	dayPattern     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 )
 
 // withDefaults fills the zero fields.
@@ -273,7 +274,12 @@ func (s TrainingSpec) channels() []types.Channel {
 func requestKey(in *sagemaker.CreateTrainingJobInput) string {
 	c := *in
 	c.TrainingJobName = nil
-	b, err := json.Marshal(c) // map keys are sorted
+	return keyOf(c)
+}
+
+// keyOf hashes the JSON of v (map keys sorted by encoding/json).
+func keyOf(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // plain data
 	}

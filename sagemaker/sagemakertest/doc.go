@@ -1,16 +1,19 @@
 // Package sagemakertest provides a scripted, in-memory fake of
 // sagemaker.API for tests, the way net/http/httptest fakes a server: a test
-// says what each training job will do, runs the code under test against the
-// fake, and then checks which calls were made.
+// says what each training or transform job will do, runs the code under
+// test against the fake, and then checks which calls were made.
 //
 // moto, the fake AWS that the wire-level tests use, cannot stand in for
-// SageMaker's state machines: it creates training jobs already Completed,
-// reports no algorithm metrics (only train:progress), overwrites a job
-// created twice instead of refusing it, creates no training jobs for a
-// tuning job, and answers StopTrainingJob, StopHyperParameterTuningJob and
+// SageMaker's state machines: it creates training and transform jobs
+// already Completed, reports no algorithm metrics (only train:progress),
+// writes no transform outputs, overwrites a job or model created twice
+// instead of refusing it, accepts a transform job whose model does not
+// exist, reports an empty FailureReason for every transform job, creates
+// no training jobs for a tuning job, and answers StopTrainingJob,
+// StopTransformJob, StopHyperParameterTuningJob and
 // ListTrainingJobsForHyperParameterTuningJob with an HTTP 500. Polling,
-// failed jobs, stopping, duplicate names, quotas, throttling and grid
-// search are tested here instead.
+// failed jobs, stopping, duplicate names, quotas, throttling, grid search
+// and batch transform are tested here instead.
 //
 // # Scripts
 //
@@ -39,6 +42,37 @@
 // Describing a child with DescribeTrainingJob shows its state without
 // advancing it.
 //
+// # Models
+//
+// CreateModel checks the request (the name, the role ARN, a primary
+// container or containers, each with an image) and stores the model;
+// DescribeModel echoes it. Fake.AddModel registers a model made before the
+// test. A transform job needs its model to exist.
+//
+// # Batch transform
+//
+// A transform job walks through a script of TransformStates the way a
+// training job does: one state per DescribeTransformJob call, the last
+// repeating, InProgress until the first describe. Its script is the one
+// given to Fake.ScriptTransform for its name, else the one returned by
+// Fake.TransformScriptFunc, else the default (Fake.DefaultTransformScript;
+// initially InProgress, then Completed). FailureReason is reported only
+// while the job is Failed, as SageMaker does (moto reports "" always).
+// StopTransformJob replaces what is left of a running job's script: the
+// next describe shows Stopping, the one after Stopped.
+//
+// The fake cannot know where the code under test reads outputs from, so
+// the test writes them: Fake.OnTransformEnd is called once per job, when
+// a describe first shows it Completed, Failed or Stopped, with the job's
+// create input and that status, before that describe returns (other
+// describes of the job wait for it). To behave like Batch Transform it
+// should write <S3OutputPath>/<input key relative to the input
+// prefix>.out for every input when the job Completed; for some of them
+// when it Failed (Batch Transform keeps going after a failed object and
+// keeps the outputs of the objects that succeeded); and none when it was
+// Stopped (a stopped transform stores no output). It may call the fake,
+// but not DescribeTransformJob for the same job, which would wait for it.
+//
 // # Errors
 //
 // Errors have the types and codes real SageMaker gives, wrapped the way the
@@ -54,6 +88,21 @@
 //     was rejected because the training job is in status Completed.";
 //   - a missing tuning job: *types.ResourceNotFound; a used tuning-job
 //     name: *types.ResourceInUse;
+//   - creating a model under a used name: ValidationException "Cannot
+//     create already existing model "arn:aws:sagemaker:...:model/<name>"."
+//     (not ResourceInUse); describing a missing model, or creating a
+//     transform job for one: ValidationException "Could not find model
+//     "<arn>".";
+//   - creating a transform job under a used name: *types.ResourceInUse;
+//     describing or stopping a missing transform job: ValidationException
+//     "Requested resource not found." (SageMaker models ResourceNotFound
+//     for these operations, but answers with a ValidationException, as for
+//     training jobs); stopping one that ended: ValidationException "The
+//     request was rejected because the transform job is in status
+//     Completed.";
+//   - AugmentedManifestFile transform input, more than 100 instances or
+//     MB of payload, MaxConcurrentTransforms × MaxPayloadInMB over 100, or
+//     more than 16 environment entries: ValidationException;
 //   - a bad name or Grid setting: ValidationException;
 //   - a missing required field: smithy.InvalidParamsError, as the SDK's
 //     client-side validation returns it.
@@ -66,5 +115,5 @@
 //
 // A Fake is safe for use by many goroutines. Its Now field and the
 // functions given to it are called with the Fake locked, so they must not
-// call the Fake.
+// call the Fake; OnTransformEnd is the exception (see above).
 package sagemakertest

@@ -127,3 +127,72 @@ func ExampleFake_CreateHyperParameterTuningJob() {
 	// best num_layers: 50 0.83
 	// [ric-hpo-1-001 ric-hpo-1-002 ric-hpo-1-003] at most 2 at once
 }
+
+// A batch transform over a day's images fails part-way; OnTransformEnd
+// writes the outputs Batch Transform would have kept (here into a map
+// standing in for S3), and the code under test finds which images were
+// not processed.
+func ExampleFake_CreateTransformJob() {
+	const prefix = "s3://bucket/images/2024-01-01/"
+	images := []string{"a.jpg", "b.jpg", "c.jpg"}
+	s3 := map[string]string{} // key → body
+
+	f := sagemakertest.New()
+	f.AddModel(&sagemaker.CreateModelInput{ModelName: aws.String("ric-model-1")})
+	f.ScriptTransform("ric-tf-1",
+		sagemakertest.TransformState{Status: types.TransformJobStatusInProgress},
+		sagemakertest.TransformState{Status: types.TransformJobStatusFailed, FailureReason: "ClientError: See job logs for more information"},
+	)
+	f.OnTransformEnd = func(in *sagemaker.CreateTransformJobInput, status types.TransformJobStatus) {
+		done := images
+		switch status {
+		case types.TransformJobStatusFailed:
+			done = images[:2] // c.jpg failed
+		case types.TransformJobStatusStopped:
+			done = nil
+		}
+		for _, img := range done {
+			s3[*in.TransformOutput.S3OutputPath+img+".out"] = `{"prediction":[0.2,0.8]}`
+		}
+	}
+
+	ctx := context.Background()
+	_, err := f.CreateTransformJob(ctx, &sagemaker.CreateTransformJobInput{
+		TransformJobName: aws.String("ric-tf-1"),
+		ModelName:        aws.String("ric-model-1"),
+		TransformInput: &types.TransformInput{
+			DataSource: &types.TransformDataSource{S3DataSource: &types.TransformS3DataSource{
+				S3DataType: types.S3DataTypeS3Prefix, S3Uri: aws.String(prefix),
+			}},
+			ContentType: aws.String("application/x-image"),
+		},
+		TransformOutput:    &types.TransformOutput{S3OutputPath: aws.String("s3://bucket/predictions/2024-01-01/")},
+		TransformResources: &types.TransformResources{InstanceType: types.TransformInstanceTypeMlM5Large, InstanceCount: aws.Int32(1)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	for {
+		out, err := f.DescribeTransformJob(ctx, &sagemaker.DescribeTransformJobInput{TransformJobName: aws.String("ric-tf-1")})
+		if err != nil {
+			panic(err)
+		}
+		if out.FailureReason != nil { // only when Failed
+			fmt.Println(out.TransformJobStatus, *out.FailureReason)
+		} else {
+			fmt.Println(out.TransformJobStatus)
+		}
+		if out.TransformEndTime != nil {
+			break
+		}
+	}
+	for _, img := range images {
+		if _, ok := s3["s3://bucket/predictions/2024-01-01/"+img+".out"]; !ok {
+			fmt.Println("not processed:", img)
+		}
+	}
+	// Output:
+	// InProgress
+	// Failed ClientError: See job logs for more information
+	// not processed: c.jpg
+}

@@ -33,6 +33,11 @@ const (
 	OpDescribeHyperParameterTuningJob            = "DescribeHyperParameterTuningJob"
 	OpStopHyperParameterTuningJob                = "StopHyperParameterTuningJob"
 	OpListTrainingJobsForHyperParameterTuningJob = "ListTrainingJobsForHyperParameterTuningJob"
+	OpCreateModel                                = "CreateModel"
+	OpDescribeModel                              = "DescribeModel"
+	OpCreateTransformJob                         = "CreateTransformJob"
+	OpDescribeTransformJob                       = "DescribeTransformJob"
+	OpStopTransformJob                           = "StopTransformJob"
 )
 
 // operations are the operations the fake implements.
@@ -40,6 +45,8 @@ var operations = []string{
 	OpCreateTrainingJob, OpDescribeTrainingJob, OpStopTrainingJob,
 	OpCreateHyperParameterTuningJob, OpDescribeHyperParameterTuningJob, OpStopHyperParameterTuningJob,
 	OpListTrainingJobsForHyperParameterTuningJob,
+	OpCreateModel, OpDescribeModel,
+	OpCreateTransformJob, OpDescribeTransformJob, OpStopTransformJob,
 }
 
 // Fake is an in-memory SageMaker that plays scripts. The zero value is
@@ -49,6 +56,16 @@ type Fake struct {
 	// status transitions, start and end). Nil means time.Now. Set it before
 	// the first call.
 	Now func() time.Time
+
+	// OnTransformEnd, if set, is called once for each transform job, when
+	// a DescribeTransformJob call first shows it Completed, Failed or
+	// Stopped, with a copy of the job's create input and that status. It
+	// is the test's chance to put the job's outputs where the code under
+	// test will look for them (see the package documentation). It is
+	// called without the Fake locked, before that describe returns; other
+	// describes of the job wait until it returns. Set it before the first
+	// call.
+	OnTransformEnd func(in *sagemaker.CreateTransformJobInput, status types.TransformJobStatus)
 
 	mu            sync.Mutex
 	defaultScript []State
@@ -63,6 +80,16 @@ type Fake struct {
 	running       int // training jobs in progress now
 	maxRunning    int
 	seq           int // creation sequence of training jobs
+
+	models        map[string]*model
+	createdModels []string
+
+	transformDefault    []TransformState
+	transformScriptFunc func(*sagemaker.CreateTransformJobInput) []TransformState
+	transformScripts    map[string][]TransformState // by transform-job name
+	transforms          map[string]*transformJob
+	createdTransforms   []string
+	stoppedTransforms   []string
 }
 
 // New returns an empty Fake with the default script.
@@ -79,6 +106,9 @@ func (f *Fake) lock() {
 		f.tunings = make(map[string]*tuningJob)
 		f.failures = make(map[string][]error)
 		f.calls = make(map[string]int)
+		f.models = make(map[string]*model)
+		f.transformScripts = make(map[string][]TransformState)
+		f.transforms = make(map[string]*transformJob)
 	}
 }
 
