@@ -1,10 +1,12 @@
 // Command reviewlens runs every step of the review-photo inspection
-// workflow as a subcommand: reviewlens manifest, reviewlens tune, ...
+// workflow as a subcommand: reviewlens manifest, reviewlens tune,
+// reviewlens stage, reviewlens transform, ...
 package main
 
 import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
 )
 
@@ -12,5 +14,6 @@ func main() {
 	cli.Main(cli.App("reviewlens", "inspect customer review photos with SageMaker and grant credits",
 		cli.Command(manifestcmd.Step),
 		cli.Command(tunecmd.Step),
+		cli.Command(transformcmd.Step),
 	))
 }
