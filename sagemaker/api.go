@@ -118,3 +118,22 @@ type opError struct {
 
 func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
 func (e *opError) Unwrap() error { return e.err }
+
+// ended gives the reason ctx ended (its cause: the step's timeout, a
+// signal) when a call failed because of it, rather than the call's bare
+// "context deadline exceeded", so callers can tell a timeout from a fault.
+func ended(ctx context.Context, err error) error {
+	if ctx.Err() == nil || err == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if errors.Is(err, cause) {
+		return err
+	}
+	return &causeError{cause: cause, err: err}
+}
+
+type causeError struct{ cause, err error }
+
+func (e *causeError) Error() string   { return e.cause.Error() + ": " + e.err.Error() }
+func (e *causeError) Unwrap() []error { return []error{e.cause, e.err} }

@@ -196,7 +196,7 @@ func (r *tuning) startTuning(ctx context.Context, hpo *TuningJob, name string, a
 		wait := r.LimitWait
 		for {
 			_, err = r.API.CreateHyperParameterTuningJob(ctx, &in)
-			err = wrap("create tuning job "+name, err)
+			err = ended(ctx, wrap("create tuning job "+name, err))
 			if err == nil || !(errors.Is(err, ErrLimit) || transient(err)) {
 				break
 			}
@@ -224,7 +224,7 @@ func (r *tuning) describeTuning(ctx context.Context, name string) (*sagemaker.De
 		if err == nil {
 			return d, nil
 		}
-		err = wrap("describe tuning job "+name, err)
+		err = ended(ctx, wrap("describe tuning job "+name, err))
 		if !transient(err) || try == 8 || ctx.Err() != nil {
 			return nil, err
 		}

@@ -397,7 +397,7 @@ func describeTransform(ctx context.Context, t *Tuner, name string) (*sagemaker.D
 		if err == nil {
 			return d, nil
 		}
-		err = wrap("describe transform job "+name, err)
+		err = ended(ctx, wrap("describe transform job "+name, err))
 		if !transient(err) || try == 8 || ctx.Err() != nil {
 			return nil, err
 		}
@@ -416,7 +416,7 @@ func createTransform(ctx context.Context, t *Tuner, in *sagemaker.CreateTransfor
 		if err == nil {
 			return nil
 		}
-		err = wrap("create transform job "+name, err)
+		err = ended(ctx, wrap("create transform job "+name, err))
 		if !errors.Is(err, ErrLimit) && !transient(err) {
 			return err
 		}

@@ -347,7 +347,7 @@ func (r *tuning) create(ctx context.Context, job Job, name string, attempt int) 
 			r.OnEvent(Event{Job: name, Point: job.Point, Attempt: attempt, Status: "InProgress", Action: "created"})
 			return true, nil
 		}
-		err = wrap("create training job "+name, err)
+		err = ended(ctx, wrap("create training job "+name, err))
 		switch {
 		case errors.Is(err, ErrLimit):
 			r.OnEvent(Event{Job: name, Point: job.Point, Attempt: attempt, Action: "waiting for capacity: resource limit exceeded"})
@@ -372,7 +372,7 @@ func (r *tuning) describe(ctx context.Context, name string) (*sagemaker.Describe
 		if err == nil {
 			return d, nil
 		}
-		err = wrap("describe training job "+name, err)
+		err = ended(ctx, wrap("describe training job "+name, err))
 		if !transient(err) || try == 8 || ctx.Err() != nil {
 			return nil, err
 		}
