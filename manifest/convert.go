@@ -595,7 +595,10 @@ func (c *converter) badLinesError(more bool) error {
 // write writes the accepted rows of every chunk, in line order, to the
 // labels table and the text outputs, then frees the chunk.
 func (c *converter) write(ctx context.Context, in <-chan *chunk) error {
-	cw, err := table.NewColumnWriter(c.out.Labels, LabelsTable, table.WriterOptions{RowGroupRows: batchRows, NoStats: []string{"source_ref"}})
+	// No min/max statistics on the strings: URIs are long and distinct, and
+	// every row group holds every class, job and split, so the bounds would
+	// prune nothing a reader asks for.
+	cw, err := table.NewColumnWriter(c.out.Labels, LabelsTable, table.WriterOptions{RowGroupRows: batchRows, NoStats: []string{"source_ref", "class_name", "job_name", "split"}})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
 )
@@ -14,6 +15,7 @@ func main() {
 	cli.Main(cli.App("reviewlens", "inspect customer review photos with SageMaker and grant credits",
 		cli.Command(manifestcmd.Step),
 		cli.Command(tunecmd.Step),
+		cli.Command(stagecmd.Step),
 		cli.Command(transformcmd.Step),
 	))
 }
