@@ -1,0 +1,156 @@
+package transformcmd_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+	"github.com/reviewlens/reviewlens/internal/stagecmd"
+	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/internal/testenv"
+	"github.com/reviewlens/reviewlens/internal/transformcmd"
+	"github.com/reviewlens/reviewlens/internal/tunecmd"
+	"github.com/reviewlens/reviewlens/sagemaker"
+)
+
+// recording wraps an API and keeps the requests that create things.
+type recording struct {
+	sagemaker.API
+	mu         sync.Mutex
+	models     []*sm.CreateModelInput
+	transforms []*sm.CreateTransformJobInput
+}
+
+func (r *recording) CreateModel(ctx context.Context, in *sm.CreateModelInput, optFns ...func(*sm.Options)) (*sm.CreateModelOutput, error) {
+	r.mu.Lock()
+	r.models = append(r.models, in)
+	r.mu.Unlock()
+	return r.API.CreateModel(ctx, in, optFns...)
+}
+
+func (r *recording) CreateTransformJob(ctx context.Context, in *sm.CreateTransformJobInput, optFns ...func(*sm.Options)) (*sm.CreateTransformJobOutput, error) {
+	r.mu.Lock()
+	r.transforms = append(r.transforms, in)
+	r.mu.Unlock()
+	return r.API.CreateTransformJob(ctx, in, optFns...)
+}
+
+// TestStageTransformOnMoto chains manifest, tune, stage and transform
+// --model-from-runs against moto_server through the real SDK client: the
+// transform job has the right shape, and running stage and transform again
+// changes nothing.
+func TestStageTransformOnMoto(t *testing.T) {
+	endpoint := testenv.S3Endpoint(t)
+	bucket := testenv.NewBucket(t, endpoint)
+	ctx := context.Background()
+	quiet := slog.New(slog.DiscardHandler)
+	store := storage.New(testenv.StorageOptions(endpoint))
+	client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: "us-east-1", EndpointURL: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "s3://" + bucket + "/"
+
+	// Labels and a small grid, as the earlier steps leave them.
+	gt := base + "gt/output.manifest"
+	if err := store.PutFile(ctx, gt, "../../examples/groundtruth/output.manifest"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := manifestcmd.Run(ctx, store, manifestcmd.Config{In: gt, Out: base + "labels/", ValidationFraction: 0.2, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	grid, err := sagemaker.ParseGridFlags([]string{"num_layers=18,34"}, []string{"use_pretrained_model=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tune, err := tunecmd.Run(ctx, store, client, tunecmd.Config{
+		Train: base + "labels/", Grid: grid, Region: "us-east-1", Objective: "train:progress",
+		Spec:  sagemaker.TrainingSpec{RoleARN: "arn:aws:iam::123456789012:role/reviewlens", OutputPath: base + "models/"},
+		Tuner: sagemaker.Tuner{PollMin: 1, PollMax: 1}, Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The day's reviews and their photos.
+	var csv strings.Builder
+	csv.WriteString("review_id,review_type,image_uri,image_index,user_id,product_id,created_at\n")
+	for i := range 4 {
+		photo := fmt.Sprintf("%sphotos/2026-11-28/r-%d/0.jpg", base, i)
+		if err := store.WriteFile(ctx, photo, []byte("\xff\xd8\xff\xe0 jpeg")); err != nil {
+			t.Fatal(err)
+		}
+		typ := []string{"product", "style"}[i%2]
+		fmt.Fprintf(&csv, "r-%d,%s,%s,0,u-%d,p-%d,2026-11-28T10:00:00Z\n", i, typ, photo, i, i)
+	}
+	if err := store.WriteFile(ctx, base+"reviews/dt=2026-11-28/reviews.csv", []byte(csv.String())); err != nil {
+		t.Fatal(err)
+	}
+	stageCfg := stagecmd.Config{Reviews: base + "reviews/dt=2026-11-28/reviews.csv", Day: "2026-11-28", Out: base + "staged/dt=2026-11-28/", Logger: quiet}
+	staged, err := stagecmd.Run(ctx, store, stageCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &recording{API: client}
+	cfg := transformcmd.Config{
+		Staged:        stageCfg.Out,
+		ModelFromRuns: tune.Runs,
+		Spec:          sagemaker.TransformSpec{Output: base + "predictions/dt=2026-11-28/", InstanceType: "ml.c5.xlarge"},
+		Transformer:   sagemaker.Transformer{PollMin: 1, PollMax: 1},
+		Logger:        quiet,
+	}
+	res, err := transformcmd.Run(ctx, store, api, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(api.models) != 1 || len(api.transforms) != 1 {
+		t.Fatalf("created %d models and %d transform jobs, want 1 and 1", len(api.models), len(api.transforms))
+	}
+	model := api.models[0]
+	if got, want := aws.ToString(model.PrimaryContainer.ModelDataUrl), tune.BestModelArtifact; got != want {
+		t.Errorf("model artifact = %s, want the best run's %s", got, want)
+	}
+	tj := api.transforms[0]
+	src := tj.TransformInput.DataSource.S3DataSource
+	if src.S3DataType != types.S3DataTypeManifestFile || aws.ToString(src.S3Uri) != stageCfg.Out+"input.manifest" ||
+		aws.ToString(tj.TransformInput.ContentType) != "application/x-image" || tj.TransformInput.SplitType != types.SplitTypeNone ||
+		aws.ToString(tj.ModelName) != res.Model || aws.ToInt32(tj.MaxPayloadInMB) != 6 ||
+		tj.TransformResources.InstanceType != types.TransformInstanceTypeMlC5Xlarge || aws.ToString(tj.TransformOutput.S3OutputPath) != cfg.Spec.Output {
+		t.Errorf("transform job request %+v: wrong shape", tj)
+	}
+	if !sagemaker.ValidName(res.Job, sagemaker.MaxJobNameLen) || !strings.Contains(res.Job, "2026-11-28") {
+		t.Errorf("job name %q: want a valid name with the day", res.Job)
+	}
+	if res.Photos != staged.Staged || res.Status != "Completed" {
+		t.Errorf("result %+v: want %d photos, completed", res, staged.Staged)
+	}
+	manifestBefore, _ := store.ReadFile(ctx, stageCfg.Out+"input.manifest")
+	stagedBefore, _ := store.ReadFile(ctx, stageCfg.Out+"staged.parquet")
+
+	// Both steps again: the same staged files, the same job, nothing new.
+	if _, err := stagecmd.Run(ctx, store, stageCfg); err != nil {
+		t.Fatal(err)
+	}
+	manifestAfter, _ := store.ReadFile(ctx, stageCfg.Out+"input.manifest")
+	stagedAfter, _ := store.ReadFile(ctx, stageCfg.Out+"staged.parquet")
+	if !bytes.Equal(manifestBefore, manifestAfter) || !bytes.Equal(stagedBefore, stagedAfter) {
+		t.Errorf("a rerun of stage changed its outputs")
+	}
+	again := &recording{API: client}
+	res2, err := transformcmd.Run(ctx, store, again, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.models) != 0 || len(again.transforms) != 0 || res2.Job != res.Job || res2.Model != res.Model {
+		t.Errorf("a rerun created %d models and %d jobs (job %s, was %s)", len(again.models), len(again.transforms), res2.Job, res.Job)
+	}
+}
