@@ -16,10 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -141,18 +138,22 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	}
 	defer in.Close()
 
-	spool, err := newSpool(cfg.Out)
+	spool, err := storage.NewSpool(cfg.Out)
 	if err != nil {
 		return nil, err
 	}
-	defer spool.discard()
+	defer spool.Discard()
 	names := []string{FileLabels, FileTrain, FileValidation, FileRejected}
 	if cfg.LstPrefix != "" {
 		names = append(names, FileTrainLst, FileValidationLst)
 	}
-	files, err := spool.create(names...)
-	if err != nil {
-		return nil, err
+	files := map[string]io.Writer{}
+	for _, n := range names {
+		f, err := spool.Create(n)
+		if err != nil {
+			return nil, err
+		}
+		files[n] = f
 	}
 	out := manifest.Outputs{
 		Labels: files[FileLabels], Train: files[FileTrain], Validation: files[FileValidation],
@@ -166,7 +167,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if err != nil {
 		return nil, convertError(cfg.In, err)
 	}
-	if err := spool.closeFiles(); err != nil {
+	if err := spool.CloseFiles(); err != nil {
 		return nil, err
 	}
 	if sum.Train == 0 {
@@ -179,7 +180,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if sum.LenientConfidence > 0 {
 		log.Warn("confidence given as a string; read as a number", "lines", sum.LenientConfidence)
 	}
-	if err := spool.writeFile(FileClasses, sum.Classes.WriteJSON); err != nil {
+	if err := spool.WriteFile(FileClasses, sum.Classes.WriteJSON); err != nil {
 		return nil, err
 	}
 
@@ -199,10 +200,10 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		res.Outputs[outputKey[name]] = storage.Join(cfg.Out, name)
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
-	if err := spool.writeFile(FileSummary, func(w io.Writer) error { return writeJSON(w, res) }); err != nil {
+	if err := spool.WriteFile(FileSummary, func(w io.Writer) error { return writeJSON(w, res) }); err != nil {
 		return nil, err
 	}
-	if err := spool.publish(ctx, store, append(published, FileSummary)); err != nil {
+	if err := spool.Publish(ctx, store, append(published, FileSummary)...); err != nil {
 		return nil, err
 	}
 	log.Info("manifest done", "train", sum.Train, "validation", sum.Validation, "rejected", sum.Rejected(), "classes", sum.Classes.Len())
@@ -303,7 +304,7 @@ func lstPath(sourceRef string) string { return strings.TrimPrefix(sourceRef, "s3
 // copyPhotos copies every photo listed in the spooled .lst files under the
 // channel prefixes, concurrently. Copies are server-side on S3 and safe to
 // repeat.
-func copyPhotos(ctx context.Context, store *storage.Storage, sp *spool, cfg Config, log *slog.Logger) (int, error) {
+func copyPhotos(ctx context.Context, store *storage.Storage, sp *storage.Spool, cfg Config, log *slog.Logger) (int, error) {
 	limit := cfg.CopyConcurrency
 	if limit <= 0 {
 		limit = 32
@@ -315,7 +316,7 @@ func copyPhotos(ctx context.Context, store *storage.Storage, sp *spool, cfg Conf
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	for _, c := range []struct{ file, channel string }{{FileTrainLst, "train"}, {FileValidationLst, "validation"}} {
-		f, err := os.Open(sp.path(c.file))
+		f, err := os.Open(sp.Path(c.file))
 		if err != nil {
 			return 0, err
 		}
@@ -358,122 +359,6 @@ func copyPhotos(ctx context.Context, store *storage.Storage, sp *spool, cfg Conf
 	}
 	log.Info("photos copied", "photos", total, "prefix", cfg.LstPrefix)
 	return total, nil
-}
-
-// spool holds outputs until they are all written. For a local --out it is
-// a hidden folder inside it, so publishing is a rename; for S3 it is a local
-// temporary folder that publishing uploads.
-type spool struct {
-	dir    string
-	local  string // the local --out folder, or ""
-	remote string // the S3 --out folder, or ""
-	open   map[string]*spoolFile
-}
-
-type spoolFile struct {
-	f *os.File
-	*bufio.Writer
-}
-
-func newSpool(out string) (*spool, error) {
-	sp := &spool{open: map[string]*spoolFile{}}
-	parent := ""
-	if !storage.IsS3(out) {
-		local := strings.TrimPrefix(out, "file://")
-		if err := os.MkdirAll(local, 0o755); err != nil {
-			return nil, fmt.Errorf("--out %s: %w", out, err)
-		}
-		sp.local, parent = local, local
-	} else {
-		sp.remote = out
-	}
-	dir, err := os.MkdirTemp(parent, ".reviewlens-spool-")
-	if err != nil {
-		return nil, err
-	}
-	sp.dir = dir
-	return sp, nil
-}
-
-func (sp *spool) path(name string) string { return filepath.Join(sp.dir, name) }
-
-func (sp *spool) create(names ...string) (map[string]io.Writer, error) {
-	ws := make(map[string]io.Writer, len(names))
-	for _, n := range names {
-		f, err := os.Create(sp.path(n))
-		if err != nil {
-			return nil, err
-		}
-		sf := &spoolFile{f: f, Writer: bufio.NewWriterSize(f, 256<<10)}
-		sp.open[n] = sf
-		ws[n] = sf
-	}
-	return ws, nil
-}
-
-func (sp *spool) closeFiles() error {
-	var errs []error
-	for _, n := range slices.Sorted(maps.Keys(sp.open)) {
-		sf := sp.open[n]
-		errs = append(errs, sf.Flush(), sf.f.Close())
-	}
-	sp.open = map[string]*spoolFile{}
-	return errors.Join(errs...)
-}
-
-func (sp *spool) writeFile(name string, write func(io.Writer) error) error {
-	f, err := os.Create(sp.path(name))
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// publish moves the spooled files into --out, in the order given.
-func (sp *spool) publish(ctx context.Context, store *storage.Storage, names []string) error {
-	for _, n := range names {
-		if sp.local != "" {
-			if err := syncFile(sp.path(n)); err != nil {
-				return err
-			}
-			if err := os.Rename(sp.path(n), filepath.Join(sp.local, n)); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := store.PutFile(ctx, storage.Join(sp.remote, n), sp.path(n)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (sp *spool) discard() {
-	for _, sf := range sp.open {
-		sf.f.Close()
-	}
-	os.RemoveAll(sp.dir)
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func writeJSON(w io.Writer, v any) error {

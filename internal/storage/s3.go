@@ -7,11 +7,13 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -48,6 +50,13 @@ func (s *Storage) client(ctx context.Context) (*s3Client, error) {
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return retry.NewStandard() }),
 		config.WithLogger(sdkLogger{log: s.log}),
+		// Steps fetch many small objects at once (the predictions step 64
+		// by default): keep that many connections open, not the SDK's 10,
+		// or every request past ten opens a new connection.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = 256
+			t.MaxIdleConnsPerHost = 256
+		})),
 	}
 	if s.opts.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(s.opts.Region))
