@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+	"github.com/reviewlens/reviewlens/internal/predictionscmd"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -17,5 +18,6 @@ func main() {
 		cli.Command(tunecmd.Step),
 		cli.Command(stagecmd.Step),
 		cli.Command(transformcmd.Step),
+		cli.Command(predictionscmd.Step),
 	))
 }
