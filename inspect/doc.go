@@ -57,6 +57,18 @@
 // [WriteTransformManifest] writes it; [CommonPrefix] finds the prefix that a
 // set of photos shares, so that they need not be copied first.
 //
+// # Predictions
+//
+// [ParsePrediction] reads one Batch Transform output of the built-in
+// image-classification algorithm: {"prediction": [p0, ...]} (Accept
+// application/jsonlines), a bare [p0, ...] (a real-time endpoint's answer)
+// or one JSON Lines record. The values must be JSON numbers in [0, 1], one
+// per class; a sum more than 1e-3 from 1 is flagged in an ok row's reason,
+// not refused. The predictions table has one row per staged photo: ok (the
+// class, its confidence, the margin to the second class, every
+// probability), missing (no output) or invalid (the reason); the
+// prediction columns are null on rows that are not ok.
+//
 // # Errors
 //
 // A row that cannot be used is a *[RowError] naming the file, the 1-based

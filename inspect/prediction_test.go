@@ -108,7 +108,7 @@ func TestParsePredictionFiles(t *testing.T) {
 		})
 	}
 	// Every fixture is checked here: a new one needs a case.
-	files, err := filepath.Glob(filepath.Join("testdata", "predictions", "*"))
+	files, err := filepath.Glob(filepath.Join("testdata", "predictions", "*.out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func oracle(data []byte, n int) (probs []float64, ok, known bool) {
 }
 
 func FuzzParsePrediction(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "predictions", "*"))
+	files, err := filepath.Glob(filepath.Join("testdata", "predictions", "*.out"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -221,19 +221,17 @@ func baseRow(s *inspect.Staged, prefix string, cfg Config) inspect.PredictionRow
 // fill parses an output into row.
 func fill(row *inspect.PredictionRow, data []byte, classes *manifest.ClassMap) {
 	p, err := inspect.ParsePrediction(data, classes.Len())
-	if err != nil {
+	var pe *inspect.PredictionError
+	switch {
+	case errors.As(err, &pe):
+		row.Status, row.Reason = inspect.StatusInvalid, pe.Reason
+	case err != nil:
 		row.Status, row.Reason = inspect.StatusInvalid, err.Error()
-		return
-	}
-	row.Status = inspect.StatusOK
-	row.Label, row.ClassName = p.Label, classes.Name(p.Label)
-	row.Confidence, row.Margin, row.Probabilities = p.Confidence, p.Margin, p.Probabilities
-	if p.SumOff {
-		var sum float64
-		for _, v := range p.Probabilities {
-			sum += v
-		}
-		row.Reason = fmt.Sprintf("probabilities sum to %.4f, more than 1e-3 from 1", sum)
+	default:
+		row.Status = inspect.StatusOK
+		row.Label, row.ClassName = p.Label, classes.Name(p.Label)
+		row.Confidence, row.Margin, row.Probabilities = p.Confidence, p.Margin, p.Probabilities
+		row.Reason = p.Warning() // the sum off 1, flagged, or ""
 	}
 }
 
