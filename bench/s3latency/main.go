@@ -94,6 +94,9 @@ type handler struct {
 	mu       sync.Mutex
 	byMethod map[string]int64
 	skipped  atomic.Int64 // PUTs served without the delay
+	// waiting counts the requests in their delay now; mostWaiting is the
+	// most there have been at once (how concurrent the delay is).
+	waiting, mostWaiting atomic.Int64
 }
 
 func newHandler(delay time.Duration) *handler {
@@ -108,13 +111,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPut && r.Header.Get(NoDelayHeader) == "1" {
 		h.skipped.Add(1)
 	} else if h.delay > 0 {
+		n := h.waiting.Add(1)
+		for m := h.mostWaiting.Load(); n > m && !h.mostWaiting.CompareAndSwap(m, n); m = h.mostWaiting.Load() {
+		}
 		t := time.NewTimer(h.delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+			h.waiting.Add(-1)
 			return
 		}
+		h.waiting.Add(-1)
 	}
 	h.s3.ServeHTTP(w, r)
 }
