@@ -5,6 +5,7 @@ package main
 
 import (
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/creditcmd"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
@@ -19,5 +20,7 @@ func main() {
 		cli.Command(stagecmd.Step),
 		cli.Command(transformcmd.Step),
 		cli.Command(predictionscmd.Step),
+		cli.Command(creditcmd.CalibrateStep),
+		cli.Command(creditcmd.CreditStep),
 	))
 }

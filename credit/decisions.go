@@ -1,0 +1,161 @@
+package credit
+
+import (
+	"context"
+	"io"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+
+	"github.com/reviewlens/reviewlens/internal/table"
+)
+
+// DecisionsTable is decisions.parquet: one row per review of a day, with
+// what a person needs to audit it line by line.
+var DecisionsTable = table.Def{
+	Name:    "decisions",
+	Version: 1,
+	Schema: arrow.NewSchema([]arrow.Field{
+		{Name: "review_id", Type: arrow.BinaryTypes.String},
+		{Name: "review_type", Type: arrow.BinaryTypes.String},
+		{Name: "decision", Type: arrow.BinaryTypes.String},
+		{Name: "credit", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "photo_classes", Type: arrow.ListOf(arrow.BinaryTypes.String)},
+		{Name: "photo_confidences", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)},
+		{Name: "reasons", Type: arrow.ListOf(arrow.BinaryTypes.String)},
+		{Name: "policy_version", Type: arrow.BinaryTypes.String},
+		{Name: "model", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "transform_job", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "day", Type: arrow.BinaryTypes.String},
+	}, nil),
+}
+
+// A DecisionRow is a row of the decisions table: a Decision and where it
+// came from.
+type DecisionRow struct {
+	Decision
+	PolicyVersion string
+	Model         string // "" = null
+	TransformJob  string // "" = null
+	Day           string
+}
+
+// WriteDecisions writes rows as a decisions table. A photo's class is null
+// ("" in Decision.Classes) and its confidence null (NaN) when it had no
+// usable prediction.
+func WriteDecisions(w io.Writer, rows []DecisionRow) error {
+	tw, err := table.NewWriter(w, DecisionsTable, table.WriterOptions{})
+	if err != nil {
+		return err
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, DecisionsTable.Schema)
+	defer b.Release()
+	str := func(i int, s string) { b.Field(i).(*array.StringBuilder).Append(s) }
+	nullStr := func(i int, s string) {
+		if s == "" {
+			b.Field(i).(*array.StringBuilder).AppendNull()
+		} else {
+			str(i, s)
+		}
+	}
+	flush := func() error {
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		if rec.NumRows() == 0 {
+			return nil
+		}
+		return tw.Write(rec)
+	}
+	for i, r := range rows {
+		str(0, r.ReviewID)
+		str(1, r.ReviewType)
+		str(2, r.Decision.Decision)
+		b.Field(3).(*array.Int64Builder).Append(r.Credit)
+		classes := b.Field(4).(*array.ListBuilder)
+		classes.Append(true)
+		for _, c := range r.Classes {
+			if c == "" {
+				classes.ValueBuilder().(*array.StringBuilder).AppendNull()
+			} else {
+				classes.ValueBuilder().(*array.StringBuilder).Append(c)
+			}
+		}
+		confs := b.Field(5).(*array.ListBuilder)
+		confs.Append(true)
+		for _, c := range r.Confidences {
+			if math.IsNaN(c) {
+				confs.ValueBuilder().(*array.Float64Builder).AppendNull()
+			} else {
+				confs.ValueBuilder().(*array.Float64Builder).Append(c)
+			}
+		}
+		reasons := b.Field(6).(*array.ListBuilder)
+		reasons.Append(true)
+		for _, s := range r.Reasons {
+			reasons.ValueBuilder().(*array.StringBuilder).Append(s)
+		}
+		str(7, r.PolicyVersion)
+		nullStr(8, r.Model)
+		nullStr(9, r.TransformJob)
+		str(10, r.Day)
+		if (i+1)%16384 == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// ReadDecisions reads a decisions table; name is used in error messages.
+func ReadDecisions(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]DecisionRow, error) {
+	tr, err := table.Open(r, name, DecisionsTable)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	var rows []DecisionRow
+	err = tr.Each(ctx, func(rec arrow.RecordBatch) error {
+		str := func(col, i int) string { return rec.Column(col).(*array.String).Value(i) }
+		classes := rec.Column(4).(*array.List)
+		confs := rec.Column(5).(*array.List)
+		reasons := rec.Column(6).(*array.List)
+		cv := classes.ListValues().(*array.String)
+		fv := confs.ListValues().(*array.Float64)
+		rv := reasons.ListValues().(*array.String)
+		for i := range int(rec.NumRows()) {
+			d := DecisionRow{
+				Decision: Decision{
+					ReviewID: str(0, i), ReviewType: str(1, i), Decision: str(2, i),
+					Credit: rec.Column(3).(*array.Int64).Value(i),
+				},
+				PolicyVersion: str(7, i), Model: str(8, i), TransformJob: str(9, i), Day: str(10, i),
+			}
+			s, e := classes.ValueOffsets(i)
+			for j := s; j < e; j++ {
+				d.Classes = append(d.Classes, cv.Value(int(j)))
+			}
+			s, e = confs.ValueOffsets(i)
+			for j := s; j < e; j++ {
+				if fv.IsNull(int(j)) {
+					d.Confidences = append(d.Confidences, math.NaN())
+				} else {
+					d.Confidences = append(d.Confidences, fv.Value(int(j)))
+				}
+			}
+			s, e = reasons.ValueOffsets(i)
+			for j := s; j < e; j++ {
+				d.Reasons = append(d.Reasons, rv.Value(int(j)))
+			}
+			rows = append(rows, d)
+		}
+		return nil
+	})
+	return rows, err
+}
