@@ -47,7 +47,10 @@ type CreditResult struct {
 	AutomationRate float64        `json:"automation_rate"`
 	CreditsGranted int64          `json:"credits_granted"`
 	ManualReasons  map[string]int `json:"manual_reasons"`
-	ElapsedSeconds float64        `json:"elapsed_seconds"`
+	// BadRows counts rows of the reviews file that could not be read; their
+	// reviews went to a person.
+	BadRows        int     `json:"bad_rows"`
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
 }
 
 // Credit does the credit step.
@@ -68,9 +71,20 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 	if err != nil {
 		return nil, err
 	}
-	reviews, err := readReviews(ctx, store, cfg.Reviews)
+	reviews, bad, err := readReviews(ctx, store, cfg.Reviews)
 	if err != nil {
 		return nil, err
+	}
+	// A review with a bad row cannot be judged on the photos that read
+	// well: it goes to a person. Rows without a review id are counted.
+	badReview := map[string]string{}
+	for _, b := range bad {
+		if b.Review.ReviewID == "" {
+			continue
+		}
+		if _, seen := badReview[b.Review.ReviewID]; !seen && !b.Duplicate {
+			badReview[b.Review.ReviewID] = b.Error()
+		}
 	}
 	type key struct {
 		id  string
@@ -100,16 +114,25 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 		}
 		rv.Photos = append(rv.Photos, ph)
 	}
+	for _, b := range bad {
+		id := b.Review.ReviewID
+		if _, isBad := badReview[id]; isBad && grouped[id] == nil {
+			grouped[id] = &credit.Review{ID: id, Type: b.Review.ReviewType}
+			order = append(order, id)
+		}
+	}
 	slices.Sort(order)
 	res := &CreditResult{Day: day, PolicyVersion: policy.Version, Reviews: len(order), Report: cfg.Report,
-		ByDecision: map[string]int{credit.Grant: 0, credit.Reject: 0, credit.Manual: 0}, ManualReasons: map[string]int{}}
+		ByDecision: map[string]int{credit.Grant: 0, credit.Reject: 0, credit.Manual: 0}, ManualReasons: map[string]int{}, BadRows: len(bad)}
 	rows := make([]credit.DecisionRow, 0, len(order))
 	byType := map[string]creditreport.Counts{}
 	for _, id := range order {
 		rv := grouped[id]
 		slices.SortFunc(rv.Photos, func(a, b credit.Photo) int { return a.Index - b.Index })
-		d, err := policy.Decide(*rv)
-		if err != nil {
+		var d credit.Decision
+		if reason, isBad := badReview[id]; isBad {
+			d = manualDecision(rv, "a row of this review is bad: "+reason)
+		} else if d, err = policy.Decide(*rv); err != nil {
 			return nil, cli.BadInputf("review %s: %v", id, err)
 		}
 		rows = append(rows, credit.DecisionRow{Decision: d, PolicyVersion: policy.Version, Model: model, TransformJob: job, Day: day})
@@ -125,7 +148,11 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 			c.Reject++
 		default:
 			c.Manual++
-			res.ManualReasons[manualReason(rv)]++
+			if _, isBad := badReview[id]; isBad {
+				res.ManualReasons["a row of the review is bad"]++
+			} else {
+				res.ManualReasons[manualReason(rv)]++
+			}
 		}
 		byType[d.ReviewType] = c
 	}
@@ -214,10 +241,10 @@ func certificateNotes(p *credit.Policy) []string {
 	return notes
 }
 
-func readReviews(ctx context.Context, store *storage.Storage, uri string) ([]inspect.Review, error) {
+func readReviews(ctx context.Context, store *storage.Storage, uri string) ([]inspect.Review, []*inspect.RowError, error) {
 	data, err := store.ReadFile(ctx, uri)
 	if err != nil {
-		return nil, inputError("--reviews", uri, err)
+		return nil, nil, inputError("--reviews", uri, err)
 	}
 	var reviews []inspect.Review
 	var bad []*inspect.RowError
@@ -227,10 +254,17 @@ func readReviews(ctx context.Context, store *storage.Storage, uri string) ([]ins
 		reviews, bad, err = inspect.ReadReviewsParquet(bytes.NewReader(data), uri)
 	}
 	if err != nil {
-		return nil, cli.BadInput(err)
+		return nil, nil, cli.BadInput(err)
 	}
-	if len(bad) > 0 {
-		return nil, cli.BadInputf("%s: %d bad rows, first: %v (the stage step lists them all)", uri, len(bad), bad[0])
+	return reviews, bad, nil
+}
+
+// manualDecision sends a review to a person for a reason of its own.
+func manualDecision(rv *credit.Review, reason string) credit.Decision {
+	d := credit.Decision{ReviewID: rv.ID, ReviewType: rv.Type, Decision: credit.Manual, Reasons: []string{reason}}
+	for _, p := range rv.Photos {
+		d.Classes = append(d.Classes, p.Class)
+		d.Confidences = append(d.Confidences, p.Confidence)
 	}
-	return reviews, nil
+	return d
 }

@@ -131,7 +131,8 @@ func TestCalibrateThenCredit(t *testing.T) {
 		"r-1,style,s3://p/r-1/0.jpg,0,u1,p1,2026-11-28T10:00:00Z\n" +
 		"r-2,product,s3://p/r-2/0.jpg,0,u2,p2,2026-11-28T10:00:00Z\n" +
 		"r-3,product,s3://p/r-3/0.jpg,0,u3,p3,2026-11-28T10:00:00Z\n" +
-		"r-3,product,s3://p/r-3/1.jpg,1,u3,p3,2026-11-28T10:00:00Z\n"
+		"r-3,product,s3://p/r-3/1.jpg,1,u3,p3,2026-11-28T10:00:00Z\n" +
+		"r-4,video,s3://p/r-4/0.jpg,0,u4,p4,2026-11-28T10:00:00Z\n"
 	os.WriteFile(filepath.Join(dir, "reviews.csv"), []byte(reviews), 0o644)
 	res, err := creditcmd.Credit(ctx, store, creditcmd.CreditConfig{
 		Predictions: filepath.Join(dir, "predictions.parquet"), Reviews: filepath.Join(dir, "reviews.csv"),
@@ -140,8 +141,8 @@ func TestCalibrateThenCredit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reviews != 3 || res.ByDecision["manual"] < 2 {
-		t.Errorf("result %+v: want 3 reviews, r-2 (unsure) and r-3 (a photo without prediction) manual", res)
+	if res.Reviews != 4 || res.ByDecision["manual"] < 3 || res.BadRows != 1 {
+		t.Errorf("result %+v: want 4 reviews, r-2 (unsure), r-3 (a photo without prediction) and r-4 (a bad row) manual", res)
 	}
 	data, err = os.ReadFile(filepath.Join(dir, "decisions", creditcmd.FileDecisions))
 	if err != nil {
@@ -160,6 +161,9 @@ func TestCalibrateThenCredit(t *testing.T) {
 	}
 	if d := got["r-3"]; d.Decision.Decision != credit.Manual || len(d.Classes) != 2 || !math.IsNaN(d.Confidences[1]) {
 		t.Errorf("r-3 = %+v: a photo without prediction sends the review to a person", d)
+	}
+	if d := got["r-4"]; d.Decision.Decision != credit.Manual || len(d.Reasons) != 1 || !strings.Contains(d.Reasons[0], "review_type") {
+		t.Errorf("r-4 = %+v: a review with a bad row goes to a person, saying why", d)
 	}
 	if d := got["r-1"]; policy.Thresholds["full-length"].Grant <= 0.999 && d.Decision.Decision != credit.Grant {
 		t.Errorf("r-1 = %+v: a full-length photo above the grant threshold %v earns the credit", d, policy.Thresholds["full-length"].Grant)
