@@ -264,9 +264,6 @@ func TestStudy(t *testing.T) {
 	if *study {
 		reps, sizes = 1000, []int{300, 1000, 3000, 10000}
 	}
-	if testing.Short() {
-		t.Skip("the study needs its calibration sets; run it without -short")
-	}
 	procs := studiedProcedures()
 	if !*study {
 		// The short version: the plain walk, the default, and two others.
