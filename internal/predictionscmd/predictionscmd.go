@@ -235,10 +235,13 @@ func fill(row *inspect.PredictionRow, data []byte, classes *manifest.ClassMap) {
 	}
 }
 
-// progress logs how many photos are done every so often, until stopped.
+// progress logs how many photos are done every so often; the function it
+// returns stops it and waits until it has.
 func progress(ctx context.Context, log *slog.Logger, every time.Duration, done *atomic.Int64, total int) func() {
 	ctx, cancel := context.WithCancel(ctx)
+	finished := make(chan struct{})
 	go func() {
+		defer close(finished)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -250,7 +253,10 @@ func progress(ctx context.Context, log *slog.Logger, every time.Duration, done *
 			}
 		}
 	}()
-	return cancel
+	return func() {
+		cancel()
+		<-finished
+	}
 }
 
 func readStaged(ctx context.Context, store *storage.Storage, uri string) ([]inspect.Staged, error) {
