@@ -1,0 +1,180 @@
+// Package ledger stores the credit decisions of each day and the credits
+// they grant, once: a review is granted at most once, ever, however often
+// a day is published. It is the system of record that package credit's
+// decisions tables feed.
+//
+// A ledger lives in a SQL database named by a DSN. Only SQLite is supported
+// for now ("sqlite:reviewlens.db", "sqlite::memory:"); PostgreSQL will
+// follow, so the SQL is kept portable and what differs between the two is
+// held in one place, the dialect.
+//
+// # Tables
+//
+// Open creates and migrates the schema (versioned migrations, recorded in
+// schema_migrations):
+//
+//   - decisions: every published decision, one per review and day.
+//   - grants: the credits granted; review_id is the primary key, so the
+//     database itself refuses a second grant of a review.
+//   - conflicts: published decisions that were not applied (the day's
+//     decision changed, or the review was already granted).
+//   - inspection_queue: the reviews a person must decide.
+//
+// # Publishing
+//
+// [Ledger.Publish] applies a day's decisions in one transaction: all of it
+// or, when it fails or the process dies, none of it. Publishing a day again
+// changes nothing.
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// A Ledger is an open credit ledger. It is safe for concurrent use, also
+// with other Ledgers (and processes) on the same database.
+type Ledger struct {
+	db *sql.DB
+	d  dialect
+	// Now tells the time recorded in the ledger (published_at, granted_at,
+	// queued_at…); nil means time.Now. Set it before use.
+	Now func() time.Time
+
+	// beforeCommit, when set, runs just before Publish commits; an error
+	// fails the publish. Tests use it to fail a publish at its last step.
+	beforeCommit func() error
+}
+
+// A dialect holds what differs between the databases a ledger can live in.
+type dialect struct {
+	name   string // the database/sql driver name
+	rebind func(query string) string
+	// writeLock is run first in every write transaction to serialize
+	// writers; "" when BeginTx already takes the write lock (SQLite with
+	// _txlock=immediate runs BEGIN IMMEDIATE).
+	writeLock string
+}
+
+var sqlite = dialect{
+	name:   "sqlite",
+	rebind: func(q string) string { return q }, // SQLite takes ? as is
+}
+
+// sqlitePragmas are the connection settings of a SQLite ledger: wait for
+// other writers instead of failing, write-ahead logging so readers do not
+// block the writer, foreign keys on, and every transaction takes the write
+// lock when it begins (BEGIN IMMEDIATE), so two writers never deadlock
+// upgrading a read lock.
+const sqlitePragmas = "_busy_timeout=30000&_journal_mode=WAL&_foreign_keys=1&_txlock=immediate"
+
+// Open opens the ledger at dsn and brings its schema up to date.
+//
+// A dsn is "sqlite:PATH" (sqlite::memory: for a ledger in memory). A
+// postgres:// or postgresql:// dsn returns an error that wraps
+// errors.ErrUnsupported: PostgreSQL is not supported yet.
+func Open(ctx context.Context, dsn string) (*Ledger, error) {
+	var (
+		d      dialect
+		source string
+		memory bool
+	)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("open ledger %q: no database path after sqlite:", dsn)
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		d, source = sqlite, path+sep+sqlitePragmas
+		memory = strings.HasPrefix(path, ":memory:") || strings.Contains(path, "mode=memory")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, fmt.Errorf("open ledger %s: postgres is not supported yet: %w", Redact(dsn), errors.ErrUnsupported)
+	default:
+		return nil, fmt.Errorf("open ledger %s: unknown database: want sqlite:PATH", Redact(dsn))
+	}
+	db, err := sql.Open(d.name, source)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger %s: %w", Redact(dsn), err)
+	}
+	if memory {
+		// Every connection to :memory: is a database of its own.
+		db.SetMaxOpenConns(1)
+	}
+	l := &Ledger{db: db, d: d}
+	if err := l.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger %s: %w", Redact(dsn), err)
+	}
+	return l, nil
+}
+
+// Close closes the ledger.
+func (l *Ledger) Close() error { return l.db.Close() }
+
+func (l *Ledger) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+// timeFormat is how the ledger writes times: UTC, fixed width, so that
+// text order is time order.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// beginWrite begins a transaction that holds the database's write lock.
+func (l *Ledger) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if l.d.writeLock != "" {
+		if _, err := tx.ExecContext(ctx, l.d.writeLock); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+	}
+	return tx, nil
+}
+
+var keywordPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// Redact returns dsn with any password replaced by "xxxxx", for logs and
+// results: postgres://user:secret@host/db becomes
+// postgres://user:xxxxx@host/db. A password in the query
+// (?password=secret) or in a keyword DSN (password=secret) is hidden too.
+// SQLite DSNs are returned unchanged.
+func Redact(dsn string) string {
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return dsn
+	}
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			// Hide everything between the scheme and the host.
+			if at := strings.LastIndex(dsn, "@"); at > i {
+				return dsn[:i+3] + "xxxxx" + dsn[at:]
+			}
+			return dsn
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.Redacted()
+	}
+	return keywordPassword.ReplaceAllString(dsn, "${1}xxxxx")
+}

@@ -1,0 +1,377 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/reviewlens/reviewlens/credit"
+)
+
+var t0 = time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
+
+// tempDSN is a SQLite ledger in a test's temporary directory.
+func tempDSN(tb testing.TB) string {
+	tb.Helper()
+	return "sqlite:" + filepath.Join(tb.TempDir(), "ledger.db")
+}
+
+func open(tb testing.TB, dsn string) *Ledger {
+	tb.Helper()
+	l, err := Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l.Now = func() time.Time { return t0 }
+	tb.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return l
+}
+
+func publish(tb testing.TB, l *Ledger, day string, rows ...credit.DecisionRow) Result {
+	tb.Helper()
+	res, err := l.Publish(context.Background(), day, rows)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+func count(tb testing.TB, l *Ledger, table string) int {
+	tb.Helper()
+	var n int
+	if err := l.db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func row(id, decision string, credits int64, day string) credit.DecisionRow {
+	return credit.DecisionRow{
+		Decision: credit.Decision{
+			ReviewID: id, ReviewType: "product", Decision: decision, Credit: credits,
+			Classes: []string{"product"}, Confidences: []float64{0.99},
+			Reasons: []string{"photo 0: product 0.99 ≥ 0.95 (grant threshold): qualifies", "any qualifying photo earns the credit: " + decision},
+		},
+		PolicyVersion: "2026-11-28.1", Model: "model-1", Day: day,
+	}
+}
+
+func manual(id, day string) credit.DecisionRow {
+	r := row(id, credit.Manual, 0, day)
+	r.Classes = []string{"product", ""}
+	r.Confidences = []float64{0.5, math.NaN()}
+	r.Reasons = []string{
+		"photo 0: product 0.50 < 0.95 (grant threshold): uncertain",
+		"photo 1: no prediction (missing: not found)",
+		"photo 1 has no prediction: manual",
+	}
+	r.TransformJob = ""
+	return r
+}
+
+func wantCounts(tb testing.TB, l *Ledger, want map[string]int) {
+	tb.Helper()
+	for table, n := range want {
+		if got := count(tb, l, table); got != n {
+			tb.Errorf("%s has %d rows, want %d", table, got, n)
+		}
+	}
+}
+
+func TestPublishDayTwice(t *testing.T) {
+	l := open(t, tempDSN(t))
+	rows := []credit.DecisionRow{
+		row("r1", credit.Grant, 500, "2026-11-28"),
+		row("r2", credit.Reject, 0, "2026-11-28"),
+		manual("r3", "2026-11-28"),
+	}
+	if diff := cmp.Diff(Result{Inserted: 3, Queued: 1, CreditsGranted: 500}, publish(t, l, "2026-11-28", rows...)); diff != "" {
+		t.Errorf("first publish (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Result{Unchanged: 3}, publish(t, l, "2026-11-28", rows...)); diff != "" {
+		t.Errorf("second publish (-want +got):\n%s", diff)
+	}
+	wantCounts(t, l, map[string]int{"decisions": 3, "grants": 1, "inspection_queue": 1, "conflicts": 0})
+}
+
+func TestGrantOnceAcrossDays(t *testing.T) {
+	l := open(t, tempDSN(t))
+	publish(t, l, "2026-11-27", row("r1", credit.Grant, 500, "2026-11-27"))
+
+	// Granted again on another day: a conflict, not a second grant. The
+	// second time, the conflict is counted again but recorded once.
+	day2 := []credit.DecisionRow{row("r1", credit.Grant, 500, "2026-11-28"), row("r2", credit.Grant, 1000, "2026-11-28")}
+	if diff := cmp.Diff(Result{Inserted: 1, Conflicts: 1, CreditsGranted: 1000}, publish(t, l, "2026-11-28", day2...)); diff != "" {
+		t.Errorf("grant on a second day (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Result{Unchanged: 1, Conflicts: 1}, publish(t, l, "2026-11-28", day2...)); diff != "" {
+		t.Errorf("second day again (-want +got):\n%s", diff)
+	}
+	// Rejected on a third day: a conflict too.
+	if diff := cmp.Diff(Result{Conflicts: 1}, publish(t, l, "2026-11-29", row("r1", credit.Reject, 0, "2026-11-29"))); diff != "" {
+		t.Errorf("reject after grant (-want +got):\n%s", diff)
+	}
+	wantCounts(t, l, map[string]int{"decisions": 2, "grants": 2, "conflicts": 2})
+	var day string
+	if err := l.db.QueryRow(`SELECT day FROM grants WHERE review_id = 'r1'`).Scan(&day); err != nil {
+		t.Fatal(err)
+	}
+	if day != "2026-11-27" {
+		t.Errorf("r1 granted on %s, want 2026-11-27", day)
+	}
+	var detail string
+	if err := l.db.QueryRow(`SELECT detail FROM conflicts WHERE day = '2026-11-29'`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if want := "already granted on 2026-11-27 (credit 500, policy 2026-11-28.1)"; detail != want {
+		t.Errorf("detail = %q, want %q", detail, want)
+	}
+
+	// The database itself refuses a second grant, whatever the Go code does.
+	_, err := l.db.Exec(`INSERT INTO grants (review_id, day, credit, policy_version, granted_at)
+		VALUES ('r1', '2026-11-28', 500, 'x', 'now')`)
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Errorf("second grant inserted directly: err = %v, want a UNIQUE constraint error", err)
+	}
+}
+
+func TestChangedDecision(t *testing.T) {
+	l := open(t, tempDSN(t))
+	publish(t, l, "2026-11-28", row("r1", credit.Reject, 0, "2026-11-28"))
+	if diff := cmp.Diff(Result{Conflicts: 1}, publish(t, l, "2026-11-28", row("r1", credit.Grant, 500, "2026-11-28"))); diff != "" {
+		t.Errorf("publish (-want +got):\n%s", diff)
+	}
+	wantCounts(t, l, map[string]int{"decisions": 1, "grants": 0, "conflicts": 1})
+	var decision string
+	if err := l.db.QueryRow(`SELECT decision FROM decisions WHERE review_id = 'r1'`).Scan(&decision); err != nil {
+		t.Fatal(err)
+	}
+	if decision != credit.Reject {
+		t.Errorf("stored decision %q, want the old %q", decision, credit.Reject)
+	}
+	var prev, next, detail string
+	if err := l.db.QueryRow(`SELECT previous_decision, new_decision, detail FROM conflicts`).Scan(&prev, &next, &detail); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := prev+" "+next, "reject grant"; got != want {
+		t.Errorf("conflict %q, want %q", got, want)
+	}
+	if want := "published again with a different decision (reject → grant) credit (0 → 500) reasons"; detail != want {
+		t.Errorf("detail = %q, want %q", detail, want)
+	}
+}
+
+func TestManualQueuedOnce(t *testing.T) {
+	l := open(t, tempDSN(t))
+	r := manual("r1", "2026-11-28")
+	if got := publish(t, l, "2026-11-28", r); got.Queued != 1 {
+		t.Errorf("first publish queued %d, want 1", got.Queued)
+	}
+	if got := publish(t, l, "2026-11-28", r); got.Queued != 0 {
+		t.Errorf("second publish queued %d, want 0", got.Queued)
+	}
+	q, err := l.Queue(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []QueueItem{{
+		ReviewID: "r1", ReviewType: "product", Day: "2026-11-28",
+		Reason:      "photo 1 has no prediction: manual",
+		Classes:     []string{"product", ""},
+		Confidences: []float64{0.5, math.NaN()},
+		Reasons:     r.Reasons,
+		QueuedAt:    t0,
+	}}
+	if diff := cmp.Diff(want, q, cmpopts.EquateNaNs()); diff != "" {
+		t.Errorf("Queue (-want +got):\n%s", diff)
+	}
+}
+
+func TestQueueOldestFirst(t *testing.T) {
+	l := open(t, "sqlite::memory:")
+	l.Now = func() time.Time { return t0.Add(time.Hour) }
+	publish(t, l, "2026-11-28", manual("late", "2026-11-28"))
+	l.Now = func() time.Time { return t0.Add(500 * time.Millisecond) }
+	publish(t, l, "2026-11-27", manual("early", "2026-11-27"))
+	l.Now = func() time.Time { return t0 }
+	publish(t, l, "2026-11-26", manual("earliest", "2026-11-26"))
+	q, err := l.Queue(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range q {
+		ids = append(ids, it.ReviewID)
+	}
+	if diff := cmp.Diff([]string{"earliest", "early", "late"}, ids); diff != "" {
+		t.Errorf("queue order (-want +got):\n%s", diff)
+	}
+}
+
+func TestPublishBadRows(t *testing.T) {
+	l := open(t, "sqlite::memory:")
+	for name, rows := range map[string][]credit.DecisionRow{
+		"other day":  {row("r1", credit.Grant, 500, "2026-11-27")},
+		"duplicate":  {row("r1", credit.Grant, 500, "2026-11-28"), row("r1", credit.Reject, 0, "2026-11-28")},
+		"no id":      {row("", credit.Grant, 500, "2026-11-28")},
+		"bad choice": {row("r1", "maybe", 0, "2026-11-28")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := l.Publish(context.Background(), "2026-11-28", rows); err == nil {
+				t.Error("Publish: no error")
+			}
+		})
+	}
+	wantCounts(t, l, map[string]int{"decisions": 0})
+}
+
+func TestPublishCanceledLeavesNothing(t *testing.T) {
+	l := open(t, tempDSN(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.Publish(ctx, "2026-11-28", []credit.DecisionRow{row("r1", credit.Grant, 500, "")}); err == nil {
+		t.Fatal("Publish with a canceled context: no error")
+	}
+	wantCounts(t, l, map[string]int{"decisions": 0, "grants": 0})
+}
+
+func TestFailedPublishLeavesNothing(t *testing.T) {
+	// In memory: one connection, so the next publish also shows that the
+	// staging table did not outlive the failed one.
+	l := open(t, "sqlite::memory:")
+	rows := []credit.DecisionRow{row("r1", credit.Grant, 500, ""), manual("r2", "")}
+	boom := errors.New("boom")
+	l.beforeCommit = func() error { return boom }
+	if _, err := l.Publish(context.Background(), "2026-11-28", rows); !errors.Is(err, boom) {
+		t.Fatalf("Publish: err = %v, want %v", err, boom)
+	}
+	wantCounts(t, l, map[string]int{"decisions": 0, "grants": 0, "inspection_queue": 0, "conflicts": 0})
+	l.beforeCommit = nil
+	if diff := cmp.Diff(Result{Inserted: 2, Queued: 1, CreditsGranted: 500}, publish(t, l, "2026-11-28", rows...)); diff != "" {
+		t.Errorf("publish after the failed one (-want +got):\n%s", diff)
+	}
+}
+
+func TestMigrateTwice(t *testing.T) {
+	dsn := tempDSN(t)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		l := open(t, dsn)
+		wantCounts(t, l, map[string]int{"schema_migrations": len(ms)})
+	}
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	dsn := tempDSN(t)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	ledgers := make([]*Ledger, 4)
+	errs := make([]error, len(ledgers))
+	for i := range ledgers {
+		wg.Go(func() { ledgers[i], errs[i] = Open(context.Background(), dsn) })
+	}
+	wg.Wait()
+	for i, l := range ledgers {
+		if errs[i] != nil {
+			t.Fatalf("Open %d: %v", i, errs[i])
+		}
+		t.Cleanup(func() { l.Close() })
+	}
+	wantCounts(t, ledgers[0], map[string]int{"schema_migrations": len(ms)})
+}
+
+func TestConcurrentPublishers(t *testing.T) {
+	dsn := tempDSN(t)
+	a, b := open(t, dsn), open(t, dsn)
+	const n = 1234 // more than two batches
+	var rows []credit.DecisionRow
+	var credits int64
+	for i := range n {
+		id := fmt.Sprintf("r%04d", i)
+		switch i % 3 {
+		case 0:
+			rows = append(rows, row(id, credit.Grant, 500, "2026-11-28"))
+			credits += 500
+		case 1:
+			rows = append(rows, row(id, credit.Reject, 0, "2026-11-28"))
+		default:
+			rows = append(rows, manual(id, "2026-11-28"))
+		}
+	}
+	var wg sync.WaitGroup
+	results := make([]Result, 2)
+	errs := make([]error, 2)
+	for i, l := range []*Ledger{a, b} {
+		wg.Go(func() { results[i], errs[i] = l.Publish(context.Background(), "2026-11-28", rows) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := Result{
+		Inserted:       results[0].Inserted + results[1].Inserted,
+		Unchanged:      results[0].Unchanged + results[1].Unchanged,
+		Conflicts:      results[0].Conflicts + results[1].Conflicts,
+		Queued:         results[0].Queued + results[1].Queued,
+		CreditsGranted: results[0].CreditsGranted + results[1].CreditsGranted,
+	}
+	want := Result{Inserted: n, Unchanged: n, Queued: n / 3, CreditsGranted: credits}
+	if diff := cmp.Diff(want, sum); diff != "" {
+		t.Errorf("both publishes together (-want +got):\n%s\nresults: %+v", diff, results)
+	}
+	wantCounts(t, a, map[string]int{"decisions": n, "grants": (n + 2) / 3, "inspection_queue": n / 3, "conflicts": 0})
+}
+
+func TestOpenUnsupported(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://user:secret@db.example.com/ledger")
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Open postgres: err = %v, want errors.ErrUnsupported", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "secret") {
+		t.Errorf("error shows the password: %v", err)
+	}
+	if _, err := Open(context.Background(), "mysql://x"); err == nil {
+		t.Error("Open mysql: no error")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ name, dsn, want string }{
+		{"url password", "postgres://user:secret@host/db", "postgres://user:xxxxx@host/db"},
+		{"postgresql scheme", "postgresql://user:secret@host:5432/db?sslmode=require", "postgresql://user:xxxxx@host:5432/db?sslmode=require"},
+		{"no password", "postgres://user@host/db", "postgres://user@host/db"},
+		{"query password", "postgres://host/db?password=secret&user=u", "postgres://host/db?password=xxxxx&user=u"},
+		{"keyword dsn", "host=db user=u password=secret dbname=ledger", "host=db user=u password=xxxxx dbname=ledger"},
+		{"keyword quoted", "host=db password='se cret' dbname=ledger", "host=db password=xxxxx dbname=ledger"},
+		{"sqlite file", "sqlite:reviewlens.db", "sqlite:reviewlens.db"},
+		{"sqlite path", "sqlite:/var/lib/reviewlens/ledger.db", "sqlite:/var/lib/reviewlens/ledger.db"},
+		{"sqlite memory", "sqlite::memory:", "sqlite::memory:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Redact(tc.dsn); got != tc.want {
+				t.Errorf("Redact(%q) = %q, want %q", tc.dsn, got, tc.want)
+			}
+		})
+	}
+}
