@@ -8,6 +8,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/creditcmd"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
+	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -22,5 +23,7 @@ func main() {
 		cli.Command(predictionscmd.Step),
 		cli.Command(creditcmd.CalibrateStep),
 		cli.Command(creditcmd.CreditStep),
+		cli.Command(publishcmd.PublishStep),
+		cli.Command(publishcmd.QueueStep),
 	))
 }
