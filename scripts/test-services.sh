@@ -42,8 +42,7 @@ stop_moto() {
 cleanup() {
 	local status=$?
 	stop_moto
-	# Hook: a later issue stops the throwaway PostgreSQL here
-	# (pg_ctl -D "$workdir/pg" -m immediate stop).
+	stop_pg
 	rm -rf "$workdir"
 	exit "$status"
 }
@@ -154,9 +153,77 @@ start_moto() {
 
 start_moto
 
-# Hook: a later issue starts a throwaway PostgreSQL here, e.g.
-#   initdb -D "$workdir/pg" && pg_ctl -D "$workdir/pg" -o "-k $workdir -p PORT -h 127.0.0.1" start
-# exports its URL (REVIEWLENS_TEST_POSTGRES_URL) and stops it in cleanup().
+# PostgreSQL: a throwaway server in $workdir, on 127.0.0.1 and a free port,
+# exported as REVIEWLENS_TEST_POSTGRES_DSN and stopped in cleanup(). It
+# refuses to run as root, so as root it runs as the postgres user (or, when
+# there is none, a user made for it).
+pg_data="" pg_user=""
+
+# as_pg runs a command as the server's user.
+as_pg() {
+	if [[ -n $pg_user ]]; then
+		runuser -u "$pg_user" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+stop_pg() {
+	[[ -n $pg_data ]] || return 0
+	as_pg pg_ctl -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
+	pg_data=""
+}
+
+start_pg() {
+	local bin="" port
+	if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+		bin=ok
+	else
+		for d in /usr/lib/postgresql/*/bin; do
+			if [[ -x $d/initdb ]]; then
+				PATH="$d:$PATH"
+				bin=ok
+			fi
+		done
+	fi
+	if [[ -z $bin ]]; then
+		if [[ ${CI:-} == true ]]; then
+			log "PostgreSQL (initdb, pg_ctl) not found; CI=true, so failing"
+			exit 1
+		fi
+		log "PostgreSQL (initdb, pg_ctl) not found; the PostgreSQL tests will skip"
+		return 0
+	fi
+	if [[ $(id -u) == 0 ]]; then
+		pg_user=postgres
+		if ! id "$pg_user" >/dev/null 2>&1; then
+			pg_user=reviewlens-pg
+			id "$pg_user" >/dev/null 2>&1 || useradd --system --no-create-home "$pg_user"
+		fi
+		chmod 755 "$workdir"
+		mkdir -p "$workdir/pg"
+		chown "$pg_user" "$workdir/pg"
+	else
+		mkdir -p "$workdir/pg"
+	fi
+	pg_data="$workdir/pg/data"
+	if ! as_pg initdb -D "$pg_data" -U postgres --auth=trust --no-sync >"$workdir/pg/initdb.log" 2>&1; then
+		log "initdb failed; its log:"
+		cat "$workdir/pg/initdb.log" >&2
+		exit 1
+	fi
+	port=$(free_port)
+	if ! as_pg pg_ctl -D "$pg_data" -w -t 60 -l "$workdir/pg/log" \
+		-o "-h 127.0.0.1 -p $port -k $workdir/pg -c fsync=off -c full_page_writes=off" start >/dev/null; then
+		log "PostgreSQL did not start; its log:"
+		cat "$workdir/pg/log" >&2
+		exit 1
+	fi
+	export REVIEWLENS_TEST_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+	log "PostgreSQL running on 127.0.0.1:$port"
+}
+
+start_pg
 
 status=0
 "$@" || status=$?
