@@ -3,10 +3,11 @@
 // a day is published. It is the system of record that package credit's
 // decisions tables feed.
 //
-// A ledger lives in a SQL database named by a DSN. Only SQLite is supported
-// for now ("sqlite:reviewlens.db", "sqlite::memory:"); PostgreSQL will
-// follow, so the SQL is kept portable and what differs between the two is
-// held in one place, the dialect.
+// A ledger lives in a SQL database named by a DSN: SQLite
+// ("sqlite:reviewlens.db", "sqlite::memory:") or PostgreSQL
+// ("postgres://user:password@host/db", "postgresql://…", through pgx). The
+// SQL is kept portable and what differs between the two is held in one
+// place, the dialect.
 //
 // # Tables
 //
@@ -30,14 +31,15 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
 )
 
 // A Ledger is an open credit ledger. It is safe for concurrent use, also
@@ -62,11 +64,58 @@ type dialect struct {
 	// writers; "" when BeginTx already takes the write lock (SQLite with
 	// _txlock=immediate runs BEGIN IMMEDIATE).
 	writeLock string
+	// tempTableSuffix ends the CREATE TEMP TABLE of the staging table.
+	tempTableSuffix string
+	// copy, when set, bulk loads the staging table (PostgreSQL: COPY);
+	// nil means batched INSERTs.
+	copy func(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error
 }
 
 var sqlite = dialect{
 	name:   "sqlite",
 	rebind: func(q string) string { return q }, // SQLite takes ? as is
+}
+
+// writeLockKey is the key of the PostgreSQL transaction-level advisory
+// lock that every writer of a ledger (migrate, publish) takes first:
+// "revledgr" in ASCII. It is database-wide, so ledgers in different
+// schemas of one database serialize too, which is harmless.
+const writeLockKey = 0x7265766c65646772
+
+var postgres = dialect{
+	name:            "pgx",
+	rebind:          dollarPlaceholders,
+	writeLock:       fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", writeLockKey),
+	tempTableSuffix: " ON COMMIT DROP",
+	copy:            pgCopy,
+}
+
+// dollarPlaceholders rewrites the ? placeholders of query as $1, $2, …,
+// leaving ? inside quoted strings and identifiers alone.
+func dollarPlaceholders(query string) string {
+	var (
+		b     strings.Builder
+		n     int
+		quote byte // the quote we are inside, or 0
+	)
+	b.Grow(len(query) + 16)
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // sqlitePragmas are the connection settings of a SQLite ledger: wait for
@@ -78,9 +127,9 @@ const sqlitePragmas = "_busy_timeout=30000&_journal_mode=WAL&_foreign_keys=1&_tx
 
 // Open opens the ledger at dsn and brings its schema up to date.
 //
-// A dsn is "sqlite:PATH" (sqlite::memory: for a ledger in memory). A
-// postgres:// or postgresql:// dsn returns an error that wraps
-// errors.ErrUnsupported: PostgreSQL is not supported yet.
+// A dsn is "sqlite:PATH" (sqlite::memory: for a ledger in memory), or a
+// postgres:// or postgresql:// URL, passed as is to pgx (so its query may
+// hold pgx and server settings, such as sslmode or search_path).
 func Open(ctx context.Context, dsn string) (*Ledger, error) {
 	var (
 		d      dialect
@@ -100,9 +149,9 @@ func Open(ctx context.Context, dsn string) (*Ledger, error) {
 		d, source = sqlite, path+sep+sqlitePragmas
 		memory = strings.HasPrefix(path, ":memory:") || strings.Contains(path, "mode=memory")
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, fmt.Errorf("open ledger %s: postgres is not supported yet: %w", Redact(dsn), errors.ErrUnsupported)
+		d, source = postgres, dsn
 	default:
-		return nil, fmt.Errorf("open ledger %s: unknown database: want sqlite:PATH", Redact(dsn))
+		return nil, fmt.Errorf("open ledger %s: unknown database: want sqlite:PATH or postgres://…", Redact(dsn))
 	}
 	db, err := sql.Open(d.name, source)
 	if err != nil {
@@ -134,19 +183,27 @@ func (l *Ledger) now() time.Time {
 // text order is time order.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
-// beginWrite begins a transaction that holds the database's write lock.
-func (l *Ledger) beginWrite(ctx context.Context) (*sql.Tx, error) {
-	tx, err := l.db.BeginTx(ctx, nil)
+// beginWrite begins a transaction that holds the database's write lock, on
+// a connection of its own (for bulk loads that need the driver's
+// connection). Close the connection once the transaction is over.
+func (l *Ledger) beginWrite(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
+	conn, err := l.db.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
 	}
 	if l.d.writeLock != "" {
 		if _, err := tx.ExecContext(ctx, l.d.writeLock); err != nil {
 			tx.Rollback()
-			return nil, err
+			conn.Close()
+			return nil, nil, fmt.Errorf("take write lock: %w", err)
 		}
 	}
-	return tx, nil
+	return conn, tx, nil
 }
 
 var keywordPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)

@@ -59,10 +59,11 @@ func (l *Ledger) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tx, err := l.beginWrite(ctx)
+	conn, tx, err := l.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	defer conn.Close()
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/reviewlens/reviewlens/credit"
 )
 
@@ -108,10 +111,11 @@ func stage(day string, rows []credit.DecisionRow) ([][]any, error) {
 }
 
 func (l *Ledger) publish(ctx context.Context, staged [][]any) (res Result, err error) {
-	tx, err := l.beginWrite(ctx)
+	conn, tx, err := l.beginWrite(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("begin: %w", err)
 	}
+	defer conn.Close()
 	defer func() {
 		if err != nil {
 			tx.Rollback()
@@ -131,7 +135,8 @@ func (l *Ledger) publish(ctx context.Context, staged [][]any) (res Result, err e
 	now := l.now().UTC().Format(timeFormat)
 
 	// The staging table lives in this transaction only: it is dropped
-	// before the commit, and a rollback undoes its creation.
+	// before the commit, and a rollback undoes its creation (on PostgreSQL
+	// it is also ON COMMIT DROP).
 	if _, err := exec("create staging table", `CREATE TEMP TABLE ledger_staging (
 		review_id      TEXT   NOT NULL PRIMARY KEY,
 		day            TEXT   NOT NULL,
@@ -146,10 +151,14 @@ func (l *Ledger) publish(ctx context.Context, staged [][]any) (res Result, err e
 		reasons        TEXT   NOT NULL,
 		reason         TEXT   NOT NULL,
 		status         TEXT
-	)`); err != nil {
+	)`+l.d.tempTableSuffix); err != nil {
 		return Result{}, err
 	}
-	if err := l.insertStaged(ctx, tx, staged); err != nil {
+	if l.d.copy != nil {
+		if err := l.d.copy(ctx, conn, "ledger_staging", stagingColumns, staged); err != nil {
+			return Result{}, fmt.Errorf("stage rows: %w", err)
+		}
+	} else if err := l.insertStaged(ctx, tx, staged); err != nil {
 		return Result{}, err
 	}
 
@@ -236,7 +245,7 @@ func (l *Ledger) publish(ctx context.Context, staged [][]any) (res Result, err e
 		return Result{}, fmt.Errorf("count: %w", err)
 	}
 	// The credits of the grants made now: those of this day's new rows.
-	if err := tx.QueryRowContext(ctx, l.d.rebind(`SELECT COALESCE(SUM(g.credit), 0)
+	if err := tx.QueryRowContext(ctx, l.d.rebind(`SELECT CAST(COALESCE(SUM(g.credit), 0) AS BIGINT)
 		FROM grants g JOIN ledger_staging s ON s.review_id = g.review_id AND s.day = g.day
 		WHERE s.status = 'new'`)).Scan(&res.CreditsGranted); err != nil {
 		return Result{}, fmt.Errorf("count credits: %w", err)
@@ -253,6 +262,42 @@ func (l *Ledger) publish(ctx context.Context, staged [][]any) (res Result, err e
 		return Result{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
+}
+
+// pgCopy fills a PostgreSQL table with COPY, through pgx's CopyFrom on the
+// connection of the transaction that conn runs (the table is a temporary
+// table of that transaction).
+func pgCopy(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
+	// pgx encodes plain values; no driver.Valuer.
+	values := make([][]any, len(rows))
+	for i, r := range rows {
+		v := make([]any, len(r))
+		for j, x := range r {
+			if ns, ok := x.(sql.NullString); ok {
+				if ns.Valid {
+					x = ns.String
+				} else {
+					x = nil
+				}
+			}
+			v[j] = x
+		}
+		values[i] = v
+	}
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy into %s: driver connection is %T, want *stdlib.Conn", table, driverConn)
+		}
+		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(values))
+		if err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		if n != int64(len(values)) {
+			return fmt.Errorf("copy into %s: copied %d rows of %d", table, n, len(values))
+		}
+		return nil
+	})
 }
 
 // insertStaged fills the staging table with batched multi-row INSERTs.
