@@ -123,7 +123,7 @@ func dollarPlaceholders(query string) string {
 // block the writer, foreign keys on, and every transaction takes the write
 // lock when it begins (BEGIN IMMEDIATE), so two writers never deadlock
 // upgrading a read lock.
-const sqlitePragmas = "_busy_timeout=30000&_journal_mode=WAL&_foreign_keys=1&_txlock=immediate"
+const sqlitePragmas = "_busy_timeout=300000&_journal_mode=WAL&_foreign_keys=1&_txlock=immediate"
 
 // Open opens the ledger at dsn and brings its schema up to date.
 //

@@ -63,6 +63,7 @@ func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *
 		return nil, fmt.Errorf("open ledger %s: %w", ledger.Redact(dsn), err)
 	}
 	defer l.Close()
+	log.Info("publishing", "day", day, "decisions", len(rows), "db", ledger.Redact(dsn))
 	res, err := l.Publish(ctx, day, rows)
 	if err != nil {
 		return nil, fmt.Errorf("publish %s to %s: %w", uri, ledger.Redact(dsn), err)

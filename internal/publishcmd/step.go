@@ -17,8 +17,9 @@ var PublishStep = cli.Step{
 granted at most once, ever (a unique constraint); publishing the same day again
 changes nothing; a review whose decision changed since it was granted is recorded as
 a conflict for a person and not applied; manual decisions join the inspection queue.
-Only SQLite ("sqlite:PATH", the default sqlite:reviewlens.db) for now. The database
-password never appears in logs or the result.`,
+The ledger is PostgreSQL ("postgres://...", loaded with COPY) or the embedded
+SQLite ("sqlite:PATH", the default sqlite:reviewlens.db). The database password never
+appears in logs or the result.`,
 	Flags: []urfave.Flag{
 		&urfave.StringFlag{Name: "decisions", Usage: "the credit step's decisions.parquet (or its folder)", Required: true},
 		&urfave.StringFlag{Name: "db", Value: DefaultDB, Usage: "the ledger's DSN"},

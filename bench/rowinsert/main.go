@@ -1,0 +1,149 @@
+// Command rowinsert is the baseline of bench/publish.sh: it reads a
+// decisions.parquet (credit.ReadDecisions) and inserts its rows into
+// PostgreSQL one at a time, one INSERT statement a row, all in one
+// transaction, through pgx. The table has the columns of the ledger's
+// decisions table (lists as JSON text, as the ledger stores them) and its
+// primary key, and nothing else: no staging, no grants, no queue.
+//
+//	go run ./bench/rowinsert -decisions decisions.parquet -db postgres://...
+//
+// It prints the rows inserted and the seconds taken (read excluded, commit
+// included). Autocommit, a transaction a row, would be slower still: every
+// row would wait for its own WAL flush.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/reviewlens/reviewlens/credit"
+)
+
+const createTable = `CREATE TABLE IF NOT EXISTS decisions_rowbyrow (
+	review_id      TEXT   NOT NULL,
+	day            TEXT   NOT NULL,
+	review_type    TEXT   NOT NULL,
+	decision       TEXT   NOT NULL,
+	credit         BIGINT NOT NULL,
+	policy_version TEXT   NOT NULL,
+	model          TEXT,
+	transform_job  TEXT,
+	classes        TEXT   NOT NULL,
+	confidences    TEXT   NOT NULL,
+	reasons        TEXT   NOT NULL,
+	published_at   TEXT   NOT NULL,
+	PRIMARY KEY (review_id, day)
+)`
+
+const insert = `INSERT INTO decisions_rowbyrow
+	(review_id, day, review_type, decision, credit, policy_version, model, transform_job,
+	 classes, confidences, reasons, published_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+
+func main() {
+	path := flag.String("decisions", "decisions.parquet", "decisions table to insert")
+	dsn := flag.String("db", "", "PostgreSQL URL (postgres://...)")
+	flag.Parse()
+	if *dsn == "" {
+		log.Fatal("rowinsert: -db is required")
+	}
+	ctx := context.Background()
+	f, err := os.Open(*path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	readStart := time.Now()
+	rows, err := credit.ReadDecisions(ctx, f, *path)
+	f.Close()
+	if err != nil {
+		log.Fatal(err)
+	}
+	readSecs := time.Since(readStart).Seconds()
+
+	conn, err := pgx.Connect(ctx, *dsn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, createTable); err != nil {
+		log.Fatal(err)
+	}
+
+	start := time.Now()
+	now := start.UTC().Format("2006-01-02T15:04:05.000000Z")
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, r := range rows {
+		classes, confs, reasons, err := encodeLists(r.Decision)
+		if err != nil {
+			log.Fatalf("row %d: %v", i, err)
+		}
+		// pgx prepares the statement once (its statement cache) and then
+		// sends one Bind/Execute a row, waiting for each answer.
+		if _, err := tx.Exec(ctx, insert, r.ReviewID, r.Day, r.ReviewType, r.Decision.Decision, r.Credit,
+			r.PolicyVersion, null(r.Model), null(r.TransformJob), classes, confs, reasons, now); err != nil {
+			log.Fatalf("row %d: review %q: %v", i, r.ReviewID, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		log.Fatal(err)
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Printf("row-by-row INSERT: %d rows in %.2f s (%.0f rows/s), one INSERT a row in one transaction; read %.2f s not counted; autocommit (a transaction a row) would be slower still\n",
+		len(rows), secs, float64(len(rows))/secs, readSecs)
+}
+
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// encodeLists is the ledger's encoding of a decision's lists: JSON arrays,
+// null for a photo without a prediction.
+func encodeLists(d credit.Decision) (classes, confs, reasons string, err error) {
+	cs := make([]*string, len(d.Classes))
+	for i := range d.Classes {
+		if d.Classes[i] != "" {
+			cs[i] = &d.Classes[i]
+		}
+	}
+	fs := make([]*float64, len(d.Confidences))
+	for i, c := range d.Confidences {
+		switch {
+		case math.IsNaN(c):
+		case math.IsInf(c, 0):
+			return "", "", "", fmt.Errorf("confidence %d is %v", i, c)
+		default:
+			fs[i] = &d.Confidences[i]
+		}
+	}
+	rs := d.Reasons
+	if rs == nil {
+		rs = []string{}
+	}
+	b1, err := json.Marshal(cs)
+	if err != nil {
+		return "", "", "", err
+	}
+	b2, err := json.Marshal(fs)
+	if err != nil {
+		return "", "", "", err
+	}
+	b3, err := json.Marshal(rs)
+	if err != nil {
+		return "", "", "", err
+	}
+	return string(b1), string(b2), string(b3), nil
+}

@@ -1,0 +1,192 @@
+package publishcmd_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/publishcmd"
+	"github.com/reviewlens/reviewlens/internal/testenv"
+)
+
+// The test binary doubles as the publish binary: with this variable set it
+// runs `reviewlens-publish` with the arguments in it and exits, so a test
+// can start publishers as processes and kill them.
+const childEnv = "REVIEWLENS_PUBLISH_CHILD_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childEnv); args != "" {
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(cli.Run(context.Background(), cli.SingleApp(publishcmd.PublishStep), append([]string{"reviewlens-publish"}, argv...), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func publisher(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	a, _ := json.Marshal(append(args, "--log-format", "json", "--log-level", "info"))
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(a))
+	return cmd
+}
+
+// bigDay writes a day of n decisions, every third one a grant.
+func bigDay(t *testing.T, dir string, n int) (path string, grants int) {
+	t.Helper()
+	rows := make([]credit.DecisionRow, n)
+	for i := range rows {
+		d := credit.Decision{ReviewID: fmt.Sprintf("r-%07d", i), ReviewType: "style", Decision: credit.Reject,
+			Reasons: []string{"photo 0: half-length 0.97 ≥ 0.90 (reject threshold): does not qualify", "every photo does not qualify: reject"},
+			Classes: []string{"half-length"}, Confidences: []float64{0.97}}
+		switch i % 3 {
+		case 0:
+			d.Decision, d.Credit = credit.Grant, 1000
+			grants++
+		case 1:
+			d.Decision = credit.Manual
+		}
+		rows[i] = credit.DecisionRow{Decision: d, PolicyVersion: "v1", Day: "2026-11-28"}
+	}
+	var buf bytes.Buffer
+	if err := credit.WriteDecisions(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "decisions.parquet")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, grants
+}
+
+// ledgerCounts reads what the ledger holds for the day.
+func ledgerCounts(t *testing.T, dsn string) (decisions, grants, maxGrantsPerReview int) {
+	t.Helper()
+	driver, source := "pgx", dsn
+	if rest, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		driver, source = "sqlite", rest
+	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := func(query string) int {
+		var n sql.NullInt64
+		if err := db.QueryRow(query).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return int(n.Int64)
+	}
+	return q(`SELECT count(*) FROM decisions WHERE day = '2026-11-28'`),
+		q(`SELECT count(*) FROM grants`),
+		q(`SELECT max(n) FROM (SELECT count(*) AS n FROM grants GROUP BY review_id) AS g`)
+}
+
+func backends(t *testing.T, dir string) map[string]string {
+	return map[string]string{
+		"sqlite":   "sqlite:" + filepath.Join(dir, "ledger.db"),
+		"postgres": "",
+	}
+}
+
+// TestKilledPublishThenAgain kills a publisher in the middle of loading a
+// large day, publishes again, and finds the day exactly once with each
+// credit granted once; then two publishers of the same day at once do the
+// same.
+func TestKilledPublishThenAgain(t *testing.T) {
+	const n = 40_000
+	for name, dsn := range backends(t, t.TempDir()) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if dsn == "" {
+				dsn = testenv.PostgresDSN(t)
+			}
+			day, grants := bigDay(t, dir, n)
+
+			// Start, wait until it is loading, kill it.
+			cmd := publisher(t, "--decisions", day, "--db", dsn)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := bufio.NewScanner(stderr)
+			loading := false
+			for lines.Scan() {
+				if strings.Contains(lines.Text(), `"msg":"publishing"`) {
+					loading = true
+					break
+				}
+			}
+			if !loading {
+				cmd.Wait()
+				t.Fatal("the publisher ended before it started loading")
+			}
+			cmd.Process.Kill()
+			go io.Copy(io.Discard, stderr)
+			cmd.Wait()
+			if d, g, _ := ledgerCounts(t, dsn); d != 0 && d != n || g != 0 && g != grants {
+				t.Fatalf("after the kill the ledger holds %d decisions and %d grants: want all of the day or none", d, g)
+			}
+
+			// Again, to the end.
+			var out bytes.Buffer
+			cmd = publisher(t, "--decisions", day, "--db", dsn)
+			cmd.Stdout = &out
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("publish again: %v", err)
+			}
+			if d, g, most := ledgerCounts(t, dsn); d != n || g != grants || most != 1 {
+				t.Errorf("after publishing again: %d decisions, %d grants, at most %d grants a review; want %d, %d, 1", d, g, most, n, grants)
+			}
+
+			// Two publishers of the same day at once: nothing new, nothing twice.
+			a := publisher(t, "--decisions", day, "--db", dsn)
+			b := publisher(t, "--decisions", day, "--db", dsn)
+			var aout, bout bytes.Buffer
+			a.Stdout, b.Stdout = &aout, &bout
+			if err := a.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Start(); err != nil {
+				t.Fatal(err)
+			}
+			errA, errB := a.Wait(), b.Wait()
+			if errA != nil || errB != nil {
+				t.Fatalf("concurrent publishers: %v, %v", errA, errB)
+			}
+			for _, o := range []*bytes.Buffer{&aout, &bout} {
+				var res publishcmd.PublishResult
+				if err := json.Unmarshal(o.Bytes(), &res); err != nil {
+					t.Fatalf("result %q: %v", o.String(), err)
+				}
+				if res.Inserted != 0 || res.Unchanged != n || res.CreditsGranted != 0 {
+					t.Errorf("a concurrent republish %+v: want all unchanged", res)
+				}
+			}
+			if d, g, most := ledgerCounts(t, dsn); d != n || g != grants || most != 1 {
+				t.Errorf("after concurrent publishers: %d decisions, %d grants, at most %d a review", d, g, most)
+			}
+		})
+	}
+}
