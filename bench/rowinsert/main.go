@@ -14,17 +14,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
-	"math"
 	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/credit/ledger"
 )
 
 const createTable = `CREATE TABLE IF NOT EXISTS decisions_rowbyrow (
@@ -84,7 +83,7 @@ func main() {
 		log.Fatal(err)
 	}
 	for i, r := range rows {
-		classes, confs, reasons, err := encodeLists(r.Decision)
+		classes, confs, reasons, err := ledger.EncodeLists(r.Decision)
 		if err != nil {
 			log.Fatalf("row %d: %v", i, err)
 		}
@@ -108,42 +107,4 @@ func null(s string) any {
 		return nil
 	}
 	return s
-}
-
-// encodeLists is the ledger's encoding of a decision's lists: JSON arrays,
-// null for a photo without a prediction.
-func encodeLists(d credit.Decision) (classes, confs, reasons string, err error) {
-	cs := make([]*string, len(d.Classes))
-	for i := range d.Classes {
-		if d.Classes[i] != "" {
-			cs[i] = &d.Classes[i]
-		}
-	}
-	fs := make([]*float64, len(d.Confidences))
-	for i, c := range d.Confidences {
-		switch {
-		case math.IsNaN(c):
-		case math.IsInf(c, 0):
-			return "", "", "", fmt.Errorf("confidence %d is %v", i, c)
-		default:
-			fs[i] = &d.Confidences[i]
-		}
-	}
-	rs := d.Reasons
-	if rs == nil {
-		rs = []string{}
-	}
-	b1, err := json.Marshal(cs)
-	if err != nil {
-		return "", "", "", err
-	}
-	b2, err := json.Marshal(fs)
-	if err != nil {
-		return "", "", "", err
-	}
-	b3, err := json.Marshal(rs)
-	if err != nil {
-		return "", "", "", err
-	}
-	return string(b1), string(b2), string(b3), nil
 }

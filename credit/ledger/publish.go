@@ -94,7 +94,7 @@ func stage(day string, rows []credit.DecisionRow) ([][]any, error) {
 			return nil, fmt.Errorf("row %d: review %q: decision %q, want %s, %s or %s",
 				i, r.ReviewID, r.Decision.Decision, credit.Grant, credit.Reject, credit.Manual)
 		}
-		classes, confs, reasons, err := encodeLists(r.Decision)
+		classes, confs, reasons, err := EncodeLists(r.Decision)
 		if err != nil {
 			return nil, fmt.Errorf("row %d: review %q: %w", i, r.ReviewID, err)
 		}
@@ -380,10 +380,10 @@ func (l *Ledger) Queue(ctx context.Context) ([]QueueItem, error) {
 	return items, nil
 }
 
-// encodeLists writes a decision's lists as JSON arrays: a photo without a
+// EncodeLists writes a decision's lists as JSON arrays: a photo without a
 // prediction has a null class and a null confidence (JSON has no NaN). The
 // encoding is deterministic, so equal lists are equal text.
-func encodeLists(d credit.Decision) (classes, confs, reasons string, err error) {
+func EncodeLists(d credit.Decision) (classes, confs, reasons string, err error) {
 	cs := make([]*string, len(d.Classes))
 	for i := range d.Classes {
 		if d.Classes[i] != "" {
@@ -413,7 +413,7 @@ func encodeLists(d credit.Decision) (classes, confs, reasons string, err error) 
 	return string(b[0]), string(b[1]), string(b[2]), nil
 }
 
-// decodeLists reads what encodeLists wrote into it.
+// decodeLists reads what EncodeLists wrote into it.
 func decodeLists(it *QueueItem, classes, confs, reasons string) error {
 	var (
 		cs []*string

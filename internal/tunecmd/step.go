@@ -8,6 +8,7 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
 )
@@ -68,7 +69,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		}
 		client, region, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL})
 		if err != nil {
-			return nil, badSpec(err)
+			return nil, jobs.ExitError(err)
 		}
 		cfg.Region = region
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})

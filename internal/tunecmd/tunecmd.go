@@ -113,19 +113,19 @@ func Run(ctx context.Context, store *storage.Storage, api sagemaker.API, cfg Con
 	var runErr error
 	switch cfg.Strategy {
 	case StrategyTuner:
-		jobs, err := sagemaker.Plan(cfg.Spec, cfg.Grid, data, cfg.JobPrefix)
+		planned, err := sagemaker.Plan(cfg.Spec, cfg.Grid, data, cfg.JobPrefix)
 		if err != nil {
-			return nil, badSpec(err)
+			return nil, jobs.ExitError(err)
 		}
-		progress.total = len(jobs)
-		log.Info("tuning", "jobs", len(jobs), "max_parallel", tuner.MaxParallel, "objective", cfg.Objective)
-		runs, runErr = tuner.Run(ctx, jobs)
+		progress.total = len(planned)
+		log.Info("tuning", "jobs", len(planned), "max_parallel", tuner.MaxParallel, "objective", cfg.Objective)
+		runs, runErr = tuner.Run(ctx, planned)
 	case StrategyGrid:
 		hpo, err := sagemaker.PlanGrid(cfg.Spec, cfg.Grid, data, cfg.JobPrefix, sagemaker.GridOptions{
 			MaxParallel: tuner.MaxParallel, Objective: cfg.Objective, Direction: cfg.Direction,
 		})
 		if err != nil {
-			return nil, badSpec(err)
+			return nil, jobs.ExitError(err)
 		}
 		tuningJob = hpo.Name
 		progress.total = cfg.Grid.Size()
@@ -208,14 +208,6 @@ func readData(ctx context.Context, store *storage.Storage, cfg *Config) (map[str
 		spec.ValidationLst = storage.Join(folder, manifestcmd.FileValidationLst)
 	}
 	return data, nil
-}
-
-func badSpec(err error) error {
-	var se *sagemaker.SpecError
-	if errors.As(err, &se) {
-		return cli.BadInput(err)
-	}
-	return err
 }
 
 func summarize(runs []sagemaker.Run, cfg Config) *Result {
