@@ -2,7 +2,9 @@ package credit
 
 import (
 	"context"
+	"errors"
 	"io"
+	"iter"
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -115,47 +117,103 @@ func WriteDecisions(w io.Writer, rows []DecisionRow) error {
 
 // ReadDecisions reads a decisions table; name is used in error messages.
 func ReadDecisions(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]DecisionRow, error) {
+	dr, err := OpenDecisions(r, name)
+	if err != nil {
+		return nil, err
+	}
+	defer dr.Close()
+	rows := make([]DecisionRow, 0, dr.NumRows())
+	for row, err := range dr.All(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// A DecisionsReader reads a decisions table a record batch at a time, so
+// a day of a million decisions need not be held as rows.
+type DecisionsReader struct {
+	tr *table.Reader
+}
+
+// OpenDecisions checks that r holds a decisions table and prepares to read
+// it; name is used in error messages.
+func OpenDecisions(r parquet.ReaderAtSeeker, name string) (*DecisionsReader, error) {
 	tr, err := table.Open(r, name, DecisionsTable)
 	if err != nil {
 		return nil, err
 	}
-	defer tr.Close()
-	var rows []DecisionRow
-	err = tr.Each(ctx, func(rec arrow.RecordBatch) error {
-		str := func(col, i int) string { return rec.Column(col).(*array.String).Value(i) }
-		classes := rec.Column(4).(*array.List)
-		confs := rec.Column(5).(*array.List)
-		reasons := rec.Column(6).(*array.List)
-		cv := classes.ListValues().(*array.String)
-		fv := confs.ListValues().(*array.Float64)
-		rv := reasons.ListValues().(*array.String)
-		for i := range int(rec.NumRows()) {
-			d := DecisionRow{
-				Decision: Decision{
-					ReviewID: str(0, i), ReviewType: str(1, i), Decision: str(2, i),
-					Credit: rec.Column(3).(*array.Int64).Value(i),
-				},
-				PolicyVersion: str(7, i), Model: str(8, i), TransformJob: str(9, i), Day: str(10, i),
-			}
-			s, e := classes.ValueOffsets(i)
-			for j := s; j < e; j++ {
-				d.Classes = append(d.Classes, cv.Value(int(j)))
-			}
-			s, e = confs.ValueOffsets(i)
-			for j := s; j < e; j++ {
-				if fv.IsNull(int(j)) {
-					d.Confidences = append(d.Confidences, math.NaN())
-				} else {
-					d.Confidences = append(d.Confidences, fv.Value(int(j)))
+	return &DecisionsReader{tr: tr}, nil
+}
+
+// NumRows reports the rows in the table.
+func (r *DecisionsReader) NumRows() int64 { return r.tr.NumRows() }
+
+// Close releases the file.
+func (r *DecisionsReader) Close() error { return r.tr.Close() }
+
+// All yields the rows in file order, then stops, or yields one error and
+// stops. It may be run more than once, not concurrently. A row's strings
+// and slices are its own: they may be kept.
+func (r *DecisionsReader) All(ctx context.Context) iter.Seq2[DecisionRow, error] {
+	return func(yield func(DecisionRow, error) bool) {
+		stopped := false
+		err := r.tr.Each(ctx, func(rec arrow.RecordBatch) error {
+			str := func(col, i int) string { return rec.Column(col).(*array.String).Value(i) }
+			credits := rec.Column(3).(*array.Int64)
+			classes := rec.Column(4).(*array.List)
+			confs := rec.Column(5).(*array.List)
+			reasons := rec.Column(6).(*array.List)
+			cv := classes.ListValues().(*array.String)
+			fv := confs.ListValues().(*array.Float64)
+			rv := reasons.ListValues().(*array.String)
+			for i := range int(rec.NumRows()) {
+				d := DecisionRow{
+					Decision: Decision{
+						ReviewID: str(0, i), ReviewType: str(1, i), Decision: str(2, i),
+						Credit: credits.Value(i),
+					},
+					PolicyVersion: str(7, i), Model: str(8, i), TransformJob: str(9, i), Day: str(10, i),
+				}
+				s, e := classes.ValueOffsets(i)
+				if e > s {
+					d.Classes = make([]string, 0, e-s)
+					for j := s; j < e; j++ {
+						d.Classes = append(d.Classes, cv.Value(int(j)))
+					}
+				}
+				s, e = confs.ValueOffsets(i)
+				if e > s {
+					d.Confidences = make([]float64, 0, e-s)
+					for j := s; j < e; j++ {
+						if fv.IsNull(int(j)) {
+							d.Confidences = append(d.Confidences, math.NaN())
+						} else {
+							d.Confidences = append(d.Confidences, fv.Value(int(j)))
+						}
+					}
+				}
+				s, e = reasons.ValueOffsets(i)
+				if e > s {
+					d.Reasons = make([]string, 0, e-s)
+					for j := s; j < e; j++ {
+						d.Reasons = append(d.Reasons, rv.Value(int(j)))
+					}
+				}
+				if !yield(d, nil) {
+					stopped = true
+					return errStop
 				}
 			}
-			s, e = reasons.ValueOffsets(i)
-			for j := s; j < e; j++ {
-				d.Reasons = append(d.Reasons, rv.Value(int(j)))
-			}
-			rows = append(rows, d)
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(DecisionRow{}, err)
 		}
-		return nil
-	})
-	return rows, err
+	}
 }
+
+// errStop ends a table read early: the consumer stopped.
+var errStop = errors.New("stop")

@@ -31,6 +31,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -39,7 +40,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
+	sqlitedriver "modernc.org/sqlite"  // the "sqlite" database/sql driver
 )
 
 // A Ledger is an open credit ledger. It is safe for concurrent use, also
@@ -59,21 +60,28 @@ type Ledger struct {
 // A dialect holds what differs between the databases a ledger can live in.
 type dialect struct {
 	name   string // the database/sql driver name
+	tag    string // the name in migration file names
 	rebind func(query string) string
 	// writeLock is run first in every write transaction to serialize
 	// writers; "" when BeginTx already takes the write lock (SQLite with
 	// _txlock=immediate runs BEGIN IMMEDIATE).
 	writeLock string
-	// tempTableSuffix ends the CREATE TEMP TABLE of the staging table.
-	tempTableSuffix string
-	// copy, when set, bulk loads the staging table (PostgreSQL: COPY);
-	// nil means batched INSERTs.
-	copy func(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error
+	// load bulk loads n rows into table: COPY on PostgreSQL, batched
+	// INSERTs on SQLite. row(i, dst) appends row i's values to dst[:0];
+	// the values are used before row is called again.
+	load func(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, columns []string, n int, row func(i int, dst []any) []any) error
+	// uniqueViolation tells whether err is a row refused by a unique
+	// index or primary key, and names the index as PostgreSQL does
+	// ("decisions_pkey", "decisions_one_grant", "ledger_staging_pkey").
+	uniqueViolation func(err error) (index string, ok bool)
 }
 
 var sqlite = dialect{
-	name:   "sqlite",
-	rebind: func(q string) string { return q }, // SQLite takes ? as is
+	name:            "sqlite",
+	tag:             "sqlite",
+	rebind:          func(q string) string { return q }, // SQLite takes ? as is
+	load:            sqliteLoad,
+	uniqueViolation: sqliteUniqueViolation,
 }
 
 // writeLockKey is the key of the PostgreSQL transaction-level advisory
@@ -84,10 +92,11 @@ const writeLockKey = 0x7265766c65646772
 
 var postgres = dialect{
 	name:            "pgx",
+	tag:             "postgres",
 	rebind:          dollarPlaceholders,
 	writeLock:       fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", writeLockKey),
-	tempTableSuffix: " ON COMMIT DROP",
-	copy:            pgCopy,
+	load:            pgLoad,
+	uniqueViolation: pgUniqueViolation,
 }
 
 // dollarPlaceholders rewrites the ? placeholders of query as $1, $2, …,
@@ -162,12 +171,36 @@ func Open(ctx context.Context, dsn string) (*Ledger, error) {
 		db.SetMaxOpenConns(1)
 	}
 	l := &Ledger{db: db, d: d}
-	if err := l.migrate(ctx); err != nil {
+	if err := l.migrateRetry(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", Redact(dsn), err)
 	}
 	return l, nil
 }
+
+// migrateRetry is migrate, tried again while a new SQLite database is
+// busy: turning a new database to write-ahead logging takes a lock that
+// SQLite does not wait for, so processes opening a new ledger at once may
+// find it taken.
+func (l *Ledger) migrateRetry(ctx context.Context) error {
+	const patience = 30 * time.Second
+	start := time.Now()
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := l.migrate(ctx)
+		var se *sqlitedriver.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Since(start) > patience {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a lock not had.
+const sqliteBusy = 5
 
 // Close closes the ledger.
 func (l *Ledger) Close() error { return l.db.Close() }
@@ -189,12 +222,12 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 func (l *Ledger) beginWrite(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
 	conn, err := l.db.Conn(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("connect: %w", err)
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		conn.Close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("begin: %w", err)
 	}
 	if l.d.writeLock != "" {
 		if _, err := tx.ExecContext(ctx, l.d.writeLock); err != nil {

@@ -214,8 +214,8 @@ func testGrantOnceAcrossDays(t *testing.T, dsn string) {
 	}
 
 	// The database itself refuses a second grant, whatever the Go code does.
-	_, err := l.db.Exec(`INSERT INTO grants (review_id, day, credit, policy_version, granted_at)
-		VALUES ('r1', '2026-11-28', 500, 'x', 'now')`)
+	_, err := l.db.Exec(`INSERT INTO decisions (day, review_id, review_type, decision, credit, publication, classes, confidences, reasons)
+		VALUES ('2026-11-30', 'r1', 'product', 'grant', 500, 1, '[]', '[]', '[]')`)
 	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") {
 		t.Errorf("second grant inserted directly: err = %v, want a UNIQUE constraint error", err)
 	}
@@ -356,7 +356,7 @@ func testFailedPublishLeavesNothing(t *testing.T, dsn string) {
 func TestMigrateTwice(t *testing.T) { forEachBackend(t, testMigrateTwice) }
 
 func testMigrateTwice(t *testing.T, dsn string) {
-	ms, err := migrations()
+	ms, err := migrations("sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func testMigrateTwice(t *testing.T, dsn string) {
 func TestMigrateConcurrently(t *testing.T) { forEachBackend(t, testMigrateConcurrently) }
 
 func testMigrateConcurrently(t *testing.T, dsn string) {
-	ms, err := migrations()
+	ms, err := migrations("sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}

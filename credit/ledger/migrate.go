@@ -11,8 +11,10 @@ import (
 	"strings"
 )
 
-// The migrations, applied in order of version: NNNN_name.sql. A migration
-// once released is never edited; a change is a new file.
+// The migrations, applied in order of version: NNNN_name.sql for both
+// databases, or a pair NNNN_name.postgres.sql and NNNN_name.sqlite.sql
+// where their SQL must differ. A migration once released is never edited;
+// a change is a new file.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -23,14 +25,25 @@ type migration struct {
 	sql     string
 }
 
-func migrations() ([]migration, error) {
+// migrations returns the migrations of the database that dialect tag
+// names ("postgres" or "sqlite"), in order.
+func migrations(tag string) ([]migration, error) {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	var ms []migration
 	for _, name := range names {
-		base := path.Base(name)
+		base := strings.TrimSuffix(path.Base(name), ".sql")
+		if stem, t, ok := strings.Cut(base, "."); ok {
+			if t != "postgres" && t != "sqlite" {
+				return nil, fmt.Errorf("migration %s: %q is not a database: want NNNN_name.sql, NNNN_name.postgres.sql or NNNN_name.sqlite.sql", name, t)
+			}
+			if t != tag {
+				continue
+			}
+			base = stem
+		}
 		num, _, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
@@ -40,7 +53,7 @@ func migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(b)})
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
 	}
 	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
 	for i := 1; i < len(ms); i++ {
@@ -55,7 +68,13 @@ func migrations() ([]migration, error) {
 // that holds the write lock: two processes migrating at once apply each
 // migration once.
 func (l *Ledger) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	return l.migrateTo(ctx, 0)
+}
+
+// migrateTo is migrate up to version last (0: all), for tests of a
+// migration on data of the schema before it.
+func (l *Ledger) migrateTo(ctx context.Context, last int) error {
+	ms, err := migrations(l.d.tag)
 	if err != nil {
 		return err
 	}
@@ -90,7 +109,7 @@ func (l *Ledger) migrate(ctx context.Context) error {
 	}
 	now := l.now().UTC().Format(timeFormat)
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.version] || last > 0 && m.version > last {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {

@@ -45,25 +45,57 @@ func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *
 	if err != nil {
 		return nil, err
 	}
-	rows, err := credit.ReadDecisions(ctx, bytes.NewReader(data), uri)
+	dr, err := credit.OpenDecisions(bytes.NewReader(data), uri)
 	if err != nil {
 		return nil, cli.BadInput(err)
 	}
-	if len(rows) == 0 {
+	defer dr.Close()
+	n := int(dr.NumRows())
+	if n == 0 {
 		return nil, cli.BadInputf("%s: no decision to publish", uri)
 	}
-	day := rows[0].Day
+	// The rows are read as they are loaded. An error reading them is bad
+	// input, as is a row the ledger refuses.
+	var readErr error
+	rows := func(yield func(credit.DecisionRow, error) bool) {
+		for r, err := range dr.All(ctx) {
+			if err != nil {
+				readErr = err
+			}
+			if !yield(r, err) {
+				return
+			}
+		}
+	}
+	var day string
+	for r, err := range rows {
+		if err != nil {
+			return nil, cli.BadInput(err)
+		}
+		day = r.Day
+		break
+	}
+	if day == "" {
+		return nil, cli.BadInputf("%s: row 1: no day", uri)
+	}
 	l, err := ledger.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", ledger.Redact(dsn), err)
 	}
 	defer l.Close()
-	log.Info("publishing", "day", day, "decisions", len(rows), "db", ledger.Redact(dsn))
-	res, err := l.Publish(ctx, day, rows)
-	if err != nil {
+	log.Info("publishing", "day", day, "decisions", n, "db", ledger.Redact(dsn))
+	res, err := l.PublishSeq(ctx, day, rows)
+	var rowErr *ledger.RowError
+	switch {
+	case err == nil:
+	case readErr != nil && ctx.Err() == nil:
+		return nil, cli.BadInput(fmt.Errorf("%s: %w", uri, readErr))
+	case errors.As(err, &rowErr):
+		return nil, cli.BadInput(fmt.Errorf("%s: %w", uri, rowErr))
+	default:
 		return nil, fmt.Errorf("publish %s to %s: %w", uri, ledger.Redact(dsn), err)
 	}
 	log.Info("published", "day", day, "db", ledger.Redact(dsn), "inserted", res.Inserted, "unchanged", res.Unchanged,
 		"conflicts", res.Conflicts, "queued", res.Queued, "credits_granted", res.CreditsGranted)
-	return &PublishResult{Result: res, DB: ledger.Redact(dsn), Day: day, Decisions: len(rows), Elapsed: time.Since(start).Seconds()}, nil
+	return &PublishResult{Result: res, DB: ledger.Redact(dsn), Day: day, Decisions: n, Elapsed: time.Since(start).Seconds()}, nil
 }

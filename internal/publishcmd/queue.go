@@ -8,24 +8,91 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+
 	"github.com/reviewlens/reviewlens/credit/ledger"
+	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/internal/table"
 )
+
+// QueueTable is inspection_queue.parquet: the open inspection queue, one
+// row per review waiting for a person, oldest first. A photo without a
+// prediction has a null class and a null confidence.
+var QueueTable = table.Def{
+	Name:    "inspection_queue",
+	Version: 1,
+	Schema: arrow.NewSchema([]arrow.Field{
+		{Name: "review_id", Type: arrow.BinaryTypes.String},
+		{Name: "review_type", Type: arrow.BinaryTypes.String},
+		{Name: "day", Type: arrow.BinaryTypes.String},
+		{Name: "reason", Type: arrow.BinaryTypes.String},
+		{Name: "photo_classes", Type: arrow.ListOf(arrow.BinaryTypes.String)},
+		{Name: "photo_confidences", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)},
+		{Name: "reasons", Type: arrow.ListOf(arrow.BinaryTypes.String)},
+		{Name: "queued_at", Type: arrow.FixedWidthTypes.Timestamp_us},
+	}, nil),
+}
 
 // QueueResult is the queue step's result JSON.
 type QueueResult struct {
-	DB    string `json:"db"`
-	Out   string `json:"out"`
-	Items int    `json:"items"`
+	DB     string `json:"db"`
+	Out    string `json:"out"`
+	Format string `json:"format"` // parquet, csv or jsonl
+	Items  int    `json:"items"`
 }
 
-// ExportQueue writes the open inspection queue to out: CSV when out ends in
-// .csv, else JSON Lines.
-func ExportQueue(ctx context.Context, store *storage.Storage, dsn, out string) (*QueueResult, error) {
+// The formats the queue is exported in, the values of --format.
+const (
+	formatParquet = "parquet"
+	formatCSV     = "csv"
+	formatJSONL   = "jsonl"
+)
+
+// formatByExt is the format of an --out extension, lower case.
+var formatByExt = map[string]string{
+	".parquet": formatParquet,
+	".csv":     formatCSV,
+	".jsonl":   formatJSONL,
+	".ndjson":  formatJSONL,
+	".json":    formatJSONL,
+}
+
+// queueFormat is the format the queue is written to out in: format when
+// given, else the one out's extension names. Either failing is bad input.
+func queueFormat(out, format string) (string, error) {
+	if format != "" {
+		switch f := strings.ToLower(format); f {
+		case formatParquet, formatCSV, formatJSONL:
+			return f, nil
+		}
+		return "", cli.BadInputf("--format %q: want parquet, csv or jsonl", format)
+	}
+	ext := filepath.Ext(out)
+	if f, ok := formatByExt[strings.ToLower(ext)]; ok {
+		return f, nil
+	}
+	return "", cli.BadInputf("--out %s: no format for extension %q: give --format parquet, csv or jsonl, or end --out in .parquet, .csv, .jsonl, .ndjson or .json", out, ext)
+}
+
+// ExportQueue writes the open inspection queue of the ledger at dsn to out
+// in format: "parquet" (a [QueueTable]), "csv" or "jsonl" (JSON Lines).
+// An empty format is taken from out's extension: .parquet, .csv, or .jsonl,
+// .ndjson or .json, in any case. An unknown format, or an extension that
+// names none when format is empty, is bad input ([cli.ExitBadInput]).
+func ExportQueue(ctx context.Context, store *storage.Storage, dsn, out, format string) (*QueueResult, error) {
+	format, err := queueFormat(out, format)
+	if err != nil {
+		return nil, err
+	}
 	l, err := ledger.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", ledger.Redact(dsn), err)
@@ -36,18 +103,143 @@ func ExportQueue(ctx context.Context, store *storage.Storage, dsn, out string) (
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if strings.HasSuffix(strings.ToLower(out), ".csv") {
+	switch format {
+	case formatParquet:
+		err = writeParquet(&buf, items, memory.DefaultAllocator)
+	case formatCSV:
 		err = writeCSV(&buf, items)
-	} else {
+	default:
 		err = writeJSONL(&buf, items)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("write queue %s: %w", out, err)
 	}
 	if err := store.WriteFile(ctx, out, buf.Bytes()); err != nil {
 		return nil, err
 	}
-	return &QueueResult{DB: ledger.Redact(dsn), Out: out, Items: len(items)}, nil
+	return &QueueResult{DB: ledger.Redact(dsn), Out: out, Format: format, Items: len(items)}, nil
+}
+
+// queueBatchRows is the most rows one record batch of a Parquet queue
+// holds, to bound the memory the builders take.
+const queueBatchRows = 16384
+
+// writeParquet writes items as a QueueTable, with Arrow buffers from mem.
+func writeParquet(w io.Writer, items []ledger.QueueItem, mem memory.Allocator) error {
+	tw, err := table.NewWriter(w, QueueTable, table.WriterOptions{Allocator: mem})
+	if err != nil {
+		return err
+	}
+	b := array.NewRecordBuilder(mem, QueueTable.Schema)
+	defer b.Release()
+	var (
+		reviewID    = b.Field(0).(*array.StringBuilder)
+		reviewType  = b.Field(1).(*array.StringBuilder)
+		day         = b.Field(2).(*array.StringBuilder)
+		reason      = b.Field(3).(*array.StringBuilder)
+		classes     = b.Field(4).(*array.ListBuilder)
+		class       = classes.ValueBuilder().(*array.StringBuilder)
+		confidences = b.Field(5).(*array.ListBuilder)
+		confidence  = confidences.ValueBuilder().(*array.Float64Builder)
+		reasons     = b.Field(6).(*array.ListBuilder)
+		reasonLine  = reasons.ValueBuilder().(*array.StringBuilder)
+		queuedAt    = b.Field(7).(*array.TimestampBuilder)
+	)
+	flush := func() error {
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		if rec.NumRows() == 0 {
+			return nil
+		}
+		return tw.Write(rec)
+	}
+	for i, it := range items {
+		reviewID.Append(it.ReviewID)
+		reviewType.Append(it.ReviewType)
+		day.Append(it.Day)
+		reason.Append(it.Reason)
+		classes.Append(true)
+		for _, c := range it.Classes {
+			if c == "" {
+				class.AppendNull()
+			} else {
+				class.Append(c)
+			}
+		}
+		confidences.Append(true)
+		for _, c := range it.Confidences {
+			if math.IsNaN(c) {
+				confidence.AppendNull()
+			} else {
+				confidence.Append(c)
+			}
+		}
+		reasons.Append(true)
+		for _, s := range it.Reasons {
+			reasonLine.Append(s)
+		}
+		queuedAt.Append(arrow.Timestamp(it.QueuedAt.UnixMicro()))
+		if (i+1)%queueBatchRows == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// ReadQueue reads a QueueTable, as ExportQueue writes it in Parquet; name
+// is used in error messages. A null class reads as "" and a null
+// confidence as NaN; queued_at is in UTC, to the microsecond.
+func ReadQueue(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]ledger.QueueItem, error) {
+	tr, err := table.Open(r, name, QueueTable)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	var items []ledger.QueueItem
+	err = tr.Each(ctx, func(rec arrow.RecordBatch) error {
+		str := func(col, i int) string { return rec.Column(col).(*array.String).Value(i) }
+		classes := rec.Column(4).(*array.List)
+		confidences := rec.Column(5).(*array.List)
+		reasons := rec.Column(6).(*array.List)
+		queuedAt := rec.Column(7).(*array.Timestamp)
+		cv := classes.ListValues().(*array.String)
+		fv := confidences.ListValues().(*array.Float64)
+		rv := reasons.ListValues().(*array.String)
+		for i := range int(rec.NumRows()) {
+			it := ledger.QueueItem{
+				ReviewID: str(0, i), ReviewType: str(1, i), Day: str(2, i), Reason: str(3, i),
+				QueuedAt: queuedAt.Value(i).ToTime(arrow.Microsecond),
+			}
+			s, e := classes.ValueOffsets(i)
+			for j := int(s); j < int(e); j++ {
+				if cv.IsNull(j) {
+					it.Classes = append(it.Classes, "")
+				} else {
+					it.Classes = append(it.Classes, cv.Value(j))
+				}
+			}
+			s, e = confidences.ValueOffsets(i)
+			for j := int(s); j < int(e); j++ {
+				if fv.IsNull(j) {
+					it.Confidences = append(it.Confidences, math.NaN())
+				} else {
+					it.Confidences = append(it.Confidences, fv.Value(j))
+				}
+			}
+			s, e = reasons.ValueOffsets(i)
+			for j := int(s); j < int(e); j++ {
+				it.Reasons = append(it.Reasons, rv.Value(j))
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	return items, err
 }
 
 func writeCSV(w io.Writer, items []ledger.QueueItem) error {

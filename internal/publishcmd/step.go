@@ -37,14 +37,22 @@ appears in logs or the result.`,
 // QueueStep is the queue step of reviewlens.
 var QueueStep = cli.Step{
 	Name:  "queue",
-	Usage: "export the open inspection queue of the credit ledger",
+	Usage: "export the open inspection queue of the credit ledger as Parquet, CSV or JSON Lines",
+	Description: `Writes the reviews waiting for a person, oldest first, one row each: the
+review, its day, why it went to a person, its photos' classes and confidences
+(empty for a photo without a prediction), the reasons, and when it was queued.
+The format is --format, or else the extension of --out: .parquet (the
+inspection_queue table, which DuckDB, pandas, Spark and Athena read as is), .csv,
+or .jsonl, .ndjson or .json (JSON Lines), in any case. Any other extension needs
+--format.`,
 	Flags: []urfave.Flag{
 		&urfave.StringFlag{Name: "db", Value: DefaultDB, Usage: "the ledger's DSN"},
-		&urfave.StringFlag{Name: "out", Usage: "where the queue goes: .csv, else JSON Lines", Required: true},
+		&urfave.StringFlag{Name: "out", Usage: "where the queue goes (a path or an s3:// URI): .parquet, .csv, or .jsonl, .ndjson or .json for JSON Lines", Required: true},
+		&urfave.StringFlag{Name: "format", Usage: "parquet, csv or jsonl; empty means the extension of --out tells"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
-		res, err := ExportQueue(ctx, store, c.String("db"), c.String("out"))
+		res, err := ExportQueue(ctx, store, c.String("db"), c.String("out"), c.String("format"))
 		if err != nil {
 			return nil, err
 		}
