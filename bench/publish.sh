@@ -11,10 +11,19 @@
 # transaction) into a plain table of the same columns on the same server.
 # Target (issue 7): at most 5 s.
 #
+# Before the timed runs, one untimed publish warms the server up, as a
+# server in service is: it then recycles its WAL segment files instead of
+# creating and zero-filling new ones. Each timed run starts after a
+# CHECKPOINT. WARMUP=0 skips the warm-up (a server just made by initdb).
+#
 #   bench/publish.sh [runs]              (default 3 runs)
 #   DECISIONS=100000 bench/publish.sh    (a smaller day)
 #   ROWINSERT=0 bench/publish.sh         (skip the row-by-row baseline)
 #   PUBLISH_BIN=/path/to/reviewlens-publish bench/publish.sh
+#   WARMUP=0 bench/publish.sh            (no warm-up publish first)
+#   PGOPTIONS_SERVER="-c shared_buffers=1GB -c max_wal_size=4GB" bench/publish.sh
+#                                        (server settings; default: PostgreSQL's own)
+#   PG_LOG=/tmp/pg.log bench/publish.sh  (keep the server's log)
 #
 # As root, PostgreSQL runs as the postgres user (or a user made for it), as
 # in scripts/test-services.sh. The server runs on the same cores as the step.
@@ -65,6 +74,7 @@ cleanup() {
   [ -z "$step_pid" ] || stop_step
   if [ -n "$pg_data" ]; then
     as_pg pg_ctl -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
+    [ -z "${PG_LOG:-}" ] || cp "$pgdir/log" "$PG_LOG" || true
   fi
   [ -z "$pgdir" ] || rm -rf "$pgdir"
   exit "$status"
@@ -92,9 +102,9 @@ as_pg initdb -D "$pg_data" -U postgres --auth=trust > "$pgdir/initdb.log" 2>&1 |
   { cat "$pgdir/initdb.log" >&2; pg_data=""; exit 1; }
 port=$(free_port)
 # fsync, synchronous_commit and full_page_writes stay on (the defaults).
-as_pg pg_ctl -D "$pg_data" -w -t 60 -l "$pgdir/log" -o "-h 127.0.0.1 -p $port -k $pgdir" start > /dev/null ||
+as_pg pg_ctl -D "$pg_data" -w -t 60 -l "$pgdir/log" -o "-h 127.0.0.1 -p $port -k $pgdir ${PGOPTIONS_SERVER:-}" start > /dev/null ||
   { cat "$pgdir/log" >&2; exit 1; }
-echo "PostgreSQL $(as_pg postgres --version | awk '{print $3}') on 127.0.0.1:$port (fsync $(psql -XAtq -h 127.0.0.1 -p "$port" -U postgres -c 'SHOW fsync' postgres)), $n decisions" >&2
+echo "PostgreSQL $(as_pg postgres --version | awk '{print $3}') on 127.0.0.1:$port (fsync $(psql -XAtq -h 127.0.0.1 -p "$port" -U postgres -c 'SHOW fsync' postgres), shared_buffers $(psql -XAtq -h 127.0.0.1 -p "$port" -U postgres -c 'SHOW shared_buffers' postgres), max_wal_size $(psql -XAtq -h 127.0.0.1 -p "$port" -U postgres -c 'SHOW max_wal_size' postgres)), $n decisions" >&2
 url() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }
 
 # run_step DB runs the step once into DB and sets wall (s), rss (MiB) and
@@ -116,9 +126,21 @@ run_step() {
 }
 field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/result.json" "$1"; }
 
+checkpoint() { psql -XAtq -h 127.0.0.1 -p "$port" -U postgres -c CHECKPOINT postgres; }
+
+# A server that has run for a while recycles its WAL segment files; a new
+# one creates and zero-fills each first (16 MiB, fsynced). One untimed
+# publish into a database of its own warms the server up, unless WARMUP=0.
+if [ "${WARMUP:-1}" != 0 ]; then
+  createdb -h 127.0.0.1 -p "$port" -U postgres bench_warmup
+  run_step bench_warmup
+  printf 'warm-up run (not counted): wall %.2f s\n' "$wall"
+fi
+
 walls=() rsss=()
 for i in $(seq "$runs"); do
   createdb -h 127.0.0.1 -p "$port" -U postgres "bench_$i"
+  checkpoint # each run starts with nothing left to write of the one before
   run_step "bench_$i"
   printf 'run %d: wall %.2f s, peak RSS %s MiB, CPU %s s (inserted %s, queued %s)\n' "$i" "$wall" "$rss" "$cpu" \
     "$(field inserted)" "$(field queued)"
@@ -129,6 +151,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a
 med=$(median "${walls[@]}")
 printf 'median of %d runs, %d decisions: wall %s s, peak RSS %s MiB (target: at most 5 s)\n' "$runs" "$n" "$med" "$(median "${rsss[@]}")"
 
+checkpoint
 run_step "bench_$runs"
 printf 'republish into bench_%d: wall %.2f s, peak RSS %s MiB, CPU %s s (unchanged %s, inserted %s, conflicts %s)\n' \
   "$runs" "$wall" "$rss" "$cpu" "$(field unchanged)" "$(field inserted)" "$(field conflicts)"
@@ -137,6 +160,7 @@ printf 'republish into bench_%d: wall %.2f s, peak RSS %s MiB, CPU %s s (unchang
 if [ "$rowinsert" != 0 ]; then
   echo "row-by-row baseline, $n INSERTs ..." >&2
   createdb -h 127.0.0.1 -p "$port" -U postgres bench_rowinsert
+  checkpoint
   setsid "$work/rowinsert" -decisions "$decisions" -db "$(url bench_rowinsert)" > "$work/rowinsert.txt" &
   step_pid=$!
   wait "$step_pid" || { step_pid=""; exit 1; }

@@ -151,6 +151,17 @@ func OpenDecisions(r parquet.ReaderAtSeeker, name string) (*DecisionsReader, err
 // NumRows reports the rows in the table.
 func (r *DecisionsReader) NumRows() int64 { return r.tr.NumRows() }
 
+// Day returns the day of the first row, reading nothing else; "" when the
+// table is empty.
+func (r *DecisionsReader) Day(ctx context.Context) (string, error) {
+	day, _, err := r.tr.FirstString(ctx, decisionsDayLeaf)
+	return day, err
+}
+
+// decisionsDayLeaf is the Parquet leaf column of day: the eleventh field,
+// after three lists of one leaf each.
+const decisionsDayLeaf = 10
+
 // Close releases the file.
 func (r *DecisionsReader) Close() error { return r.tr.Close() }
 

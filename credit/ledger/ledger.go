@@ -67,12 +67,13 @@ type dialect struct {
 	// _txlock=immediate runs BEGIN IMMEDIATE).
 	writeLock string
 	// load bulk loads n rows into table: COPY on PostgreSQL, batched
-	// INSERTs on SQLite. row(i, dst) appends row i's values to dst[:0];
-	// the values are used before row is called again.
-	load func(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, columns []string, n int, row func(i int, dst []any) []any) error
+	// INSERTs on SQLite. row(i, e) gives row i's values to e.
+	load func(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, columns []string, n int, row func(i int, e rowEncoder)) error
+	// decided returns the ledger's decisions of the reviews ids.
+	decided func(ctx context.Context, tx *sql.Tx, ids []string) (map[string]decided, error)
 	// uniqueViolation tells whether err is a row refused by a unique
 	// index or primary key, and names the index as PostgreSQL does
-	// ("decisions_pkey", "decisions_one_grant", "ledger_staging_pkey").
+	// ("decisions_pkey", "ledger_staging_pkey").
 	uniqueViolation func(err error) (index string, ok bool)
 }
 
@@ -81,6 +82,7 @@ var sqlite = dialect{
 	tag:             "sqlite",
 	rebind:          func(q string) string { return q }, // SQLite takes ? as is
 	load:            sqliteLoad,
+	decided:         sqliteDecided,
 	uniqueViolation: sqliteUniqueViolation,
 }
 
@@ -96,6 +98,7 @@ var postgres = dialect{
 	rebind:          dollarPlaceholders,
 	writeLock:       fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", writeLockKey),
 	load:            pgLoad,
+	decided:         pgDecided,
 	uniqueViolation: pgUniqueViolation,
 }
 
@@ -140,6 +143,11 @@ const sqlitePragmas = "_busy_timeout=300000&_journal_mode=WAL&_foreign_keys=1&_t
 // postgres:// or postgresql:// URL, passed as is to pgx (so its query may
 // hold pgx and server settings, such as sslmode or search_path).
 func Open(ctx context.Context, dsn string) (*Ledger, error) {
+	return openTo(ctx, dsn, 0)
+}
+
+// openTo is Open, migrating up to version last (0: all).
+func openTo(ctx context.Context, dsn string, last int) (*Ledger, error) {
 	var (
 		d      dialect
 		source string
@@ -171,7 +179,7 @@ func Open(ctx context.Context, dsn string) (*Ledger, error) {
 		db.SetMaxOpenConns(1)
 	}
 	l := &Ledger{db: db, d: d}
-	if err := l.migrateRetry(ctx); err != nil {
+	if err := l.migrateRetry(ctx, last); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", Redact(dsn), err)
 	}
@@ -182,11 +190,11 @@ func Open(ctx context.Context, dsn string) (*Ledger, error) {
 // busy: turning a new database to write-ahead logging takes a lock that
 // SQLite does not wait for, so processes opening a new ledger at once may
 // find it taken.
-func (l *Ledger) migrateRetry(ctx context.Context) error {
+func (l *Ledger) migrateRetry(ctx context.Context, last int) error {
 	const patience = 30 * time.Second
 	start := time.Now()
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		err := l.migrate(ctx)
+		err := l.migrateTo(ctx, last)
 		var se *sqlitedriver.Error
 		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Since(start) > patience {
 			return err

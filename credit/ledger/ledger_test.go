@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -311,8 +312,13 @@ func testPublishBadRows(t *testing.T, dsn string) {
 		"bad choice": {row("r1", "maybe", 0, "2026-11-28")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := l.Publish(context.Background(), "2026-11-28", rows); err == nil {
-				t.Error("Publish: no error")
+			_, err := l.Publish(context.Background(), "2026-11-28", rows)
+			var re *RowError
+			if !errors.As(err, &re) {
+				t.Fatalf("Publish: err = %v, want a *RowError", err)
+			}
+			if want := len(rows); re.Row != want {
+				t.Errorf("RowError %q names row %d, want %d", re, re.Row, want)
 			}
 		})
 	}
@@ -485,5 +491,222 @@ func TestRedact(t *testing.T) {
 				t.Errorf("Redact(%q) = %q, want %q", tc.dsn, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestDecidedOnceAcrossDays(t *testing.T) { forEachBackend(t, testDecidedOnceAcrossDays) }
+
+func testDecidedOnceAcrossDays(t *testing.T, dsn string) {
+	l := open(t, dsn)
+	publish(t, l, "2026-11-27", row("r1", credit.Reject, 0, "2026-11-27"), manual("r2", "2026-11-27"))
+	// Decided again on a later day, even as a grant: a conflict for a
+	// person, not a grant.
+	day2 := []credit.DecisionRow{row("r1", credit.Grant, 500, "2026-11-28"), row("r2", credit.Grant, 500, "2026-11-28"),
+		row("r3", credit.Grant, 500, "2026-11-28")}
+	if diff := cmp.Diff(Result{Inserted: 1, Conflicts: 2, CreditsGranted: 500}, publish(t, l, "2026-11-28", day2...)); diff != "" {
+		t.Errorf("publish (-want +got):\n%s", diff)
+	}
+	wantCounts(t, l, map[string]int{"decisions": 3, "grants": 1, "inspection_queue": 1, "conflicts": 2})
+	var details []string
+	rows, err := l.db.Query(`SELECT previous_decision || ' ' || new_decision || ': ' || detail FROM conflicts ORDER BY review_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			t.Fatal(err)
+		}
+		details = append(details, d)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"reject grant: already decided on 2026-11-27: reject (policy 2026-11-28.1)",
+		"manual grant: already decided on 2026-11-27: manual (policy 2026-11-28.1)",
+	}
+	if diff := cmp.Diff(want, details); diff != "" {
+		t.Errorf("conflicts (-want +got):\n%s", diff)
+	}
+}
+
+// bigDay is n decisions of day: a third each grants of 500, rejects and
+// manual decisions, ids r00000, r00001, ….
+func bigDay(n int, day string) (rows []credit.DecisionRow, credits int64) {
+	for i := range n {
+		id := fmt.Sprintf("r%05d", i)
+		switch i % 3 {
+		case 0:
+			rows = append(rows, row(id, credit.Grant, 500, day))
+			credits += 500
+		case 1:
+			rows = append(rows, row(id, credit.Reject, 0, day))
+		default:
+			rows = append(rows, manual(id, day))
+		}
+	}
+	return rows, credits
+}
+
+func TestNewDayMeetsDecidedReviews(t *testing.T) { forEachBackend(t, testNewDayMeetsDecidedReviews) }
+
+// A new day loads in chunks; reviews decided on another day, in a chunk
+// past the first, are taken out of it and recorded.
+func testNewDayMeetsDecidedReviews(t *testing.T, dsn string) {
+	l := open(t, dsn)
+	// r09000 (a grant in the big day) and r09001 (a reject) were granted
+	// the day before; r09002 (manual) was rejected.
+	publish(t, l, "2026-11-27", row("r09000", credit.Grant, 500, "2026-11-27"),
+		row("r09001", credit.Grant, 500, "2026-11-27"), row("r09002", credit.Reject, 0, "2026-11-27"))
+	const n = 3 * firstChunkRows
+	rows, credits := bigDay(n, "2026-11-28")
+	want := Result{Inserted: n - 3, Conflicts: 3, Queued: n/3 - 1, CreditsGranted: credits - 500}
+	if diff := cmp.Diff(want, publish(t, l, "2026-11-28", rows...)); diff != "" {
+		t.Errorf("publish (-want +got):\n%s", diff)
+	}
+	wantCounts(t, l, map[string]int{"decisions": n, "grants": n/3 + 1, "inspection_queue": n/3 - 1, "conflicts": 3})
+	// Again: everything stored is unchanged, the three are conflicts again,
+	// recorded once.
+	if diff := cmp.Diff(Result{Unchanged: n - 3, Conflicts: 3}, publish(t, l, "2026-11-28", rows...)); diff != "" {
+		t.Errorf("publish again (-want +got):\n%s", diff)
+	}
+	wantCounts(t, l, map[string]int{"decisions": n, "conflicts": 3})
+}
+
+func TestPublishDayAgainChanged(t *testing.T) { forEachBackend(t, testPublishDayAgainChanged) }
+
+// A day published before is merged: unchanged, changed, decided on
+// another day and new rows at once.
+func testPublishDayAgainChanged(t *testing.T, dsn string) {
+	l := open(t, dsn)
+	publish(t, l, "2026-11-27", row("old", credit.Grant, 500, "2026-11-27"))
+	publish(t, l, "2026-11-28", row("same", credit.Reject, 0, "2026-11-28"), row("changed", credit.Reject, 0, "2026-11-28"))
+	changed := row("changed", credit.Reject, 0, "2026-11-28")
+	changed.Reasons = []string{"another reason"}
+	res := publish(t, l, "2026-11-28", row("same", credit.Reject, 0, "2026-11-28"), changed,
+		row("old", credit.Reject, 0, "2026-11-28"), row("new", credit.Grant, 300, "2026-11-28"), manual("new2", "2026-11-28"))
+	if diff := cmp.Diff(Result{Inserted: 2, Unchanged: 1, Conflicts: 2, Queued: 1, CreditsGranted: 300}, res); diff != "" {
+		t.Errorf("publish (-want +got):\n%s", diff)
+	}
+	wantCounts(t, l, map[string]int{"decisions": 5, "grants": 2, "inspection_queue": 1, "conflicts": 2})
+	var detail string
+	if err := l.db.QueryRow(`SELECT detail FROM conflicts WHERE review_id = 'old'`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if want := "already granted on 2026-11-27 (credit 500, policy 2026-11-28.1)"; detail != want {
+		t.Errorf("detail = %q, want %q", detail, want)
+	}
+	if err := l.db.QueryRow(`SELECT detail FROM conflicts WHERE review_id = 'changed'`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if want := "published again with a different reasons"; detail != want {
+		t.Errorf("detail = %q, want %q", detail, want)
+	}
+	// The publications record what each publish stored.
+	var pubs, stored int
+	if err := l.db.QueryRow(`SELECT COUNT(*), SUM(decisions) FROM publications`).Scan(&pubs, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if pubs != 3 || stored != 5 {
+		t.Errorf("%d publications of %d decisions, want 3 of 5", pubs, stored)
+	}
+}
+
+func TestPublishDuplicateReview(t *testing.T) { forEachBackend(t, testPublishDuplicateReview) }
+
+func testPublishDuplicateReview(t *testing.T, dsn string) {
+	l := open(t, dsn)
+	rows, _ := bigDay(2*firstChunkRows, "2026-11-28")
+	for name, tc := range map[string]struct {
+		dup, of int // rows[dup] repeats rows[of]
+	}{
+		"same chunk":     {dup: 10, of: 3},
+		"later chunk":    {dup: firstChunkRows + 5, of: 7},
+		"first and last": {dup: len(rows) - 1, of: 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rs := slices.Clone(rows)
+			rs[tc.dup].ReviewID = rs[tc.of].ReviewID
+			_, err := l.Publish(context.Background(), "2026-11-28", rs)
+			var re *RowError
+			if !errors.As(err, &re) {
+				t.Fatalf("Publish: err = %v, want a *RowError", err)
+			}
+			want := &RowError{Row: tc.dup + 1, ReviewID: rs[tc.of].ReviewID,
+				Reason: fmt.Sprintf("already in row %d: a review is decided once a day", tc.of+1)}
+			if diff := cmp.Diff(want, re); diff != "" {
+				t.Errorf("RowError (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Also on a day published before (the staging table's key).
+	publish(t, l, "2026-11-28", row("r1", credit.Grant, 500, "2026-11-28"))
+	_, err := l.Publish(context.Background(), "2026-11-28", []credit.DecisionRow{
+		row("r2", credit.Grant, 500, "2026-11-28"), row("r3", credit.Grant, 500, "2026-11-28"), row("r2", credit.Reject, 0, "2026-11-28")})
+	var re *RowError
+	if !errors.As(err, &re) || re.Row != 3 || re.ReviewID != "r2" {
+		t.Errorf("Publish of a day published before, r2 twice: err = %v, want row 3, review r2", err)
+	}
+	wantCounts(t, l, map[string]int{"decisions": 1})
+}
+
+func TestMigrateFromSchema1(t *testing.T) { forEachBackend(t, testMigrateFromSchema1) }
+
+// Schema 1 kept a review's decisions of several days, the grants and the
+// queue as tables of their own; migration 0002 keeps one decision a
+// review (its grant, else its first) and makes the rest conflicts.
+func testMigrateFromSchema1(t *testing.T, dsn string) {
+	ctx := context.Background()
+	old, err := openTo(ctx, dsn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		t1 = "2026-11-27T06:00:00.000000000Z"
+		t2 = "2026-11-28T06:00:00.000000000Z"
+	)
+	for _, q := range []string{
+		`INSERT INTO decisions VALUES ('r1', '2026-11-27', 'product', 'reject', 0, 'p1', 'm1', NULL, '["product"]', '[0.2]', '["low"]', '` + t1 + `')`,
+		`INSERT INTO decisions VALUES ('r1', '2026-11-28', 'product', 'grant', 500, 'p1', 'm1', NULL, '["product"]', '[0.99]', '["high"]', '` + t2 + `')`,
+		`INSERT INTO grants VALUES ('r1', '2026-11-28', 500, 'p1', '` + t2 + `')`,
+		`INSERT INTO decisions VALUES ('r2', '2026-11-27', 'product', 'manual', 0, 'p1', 'm1', NULL, '[null]', '[null]', '["none"]', '` + t1 + `')`,
+		`INSERT INTO inspection_queue VALUES ('r2', '2026-11-27', 'product', 'none', '[null]', '[null]', '["none"]', '` + t1 + `', '` + t2 + `')`,
+		`INSERT INTO decisions VALUES ('r3', '2026-11-27', 'product', 'manual', 0, 'p1', 'm1', NULL, '["product"]', '[0.5]', '["maybe"]', '` + t1 + `')`,
+		`INSERT INTO inspection_queue VALUES ('r3', '2026-11-27', 'product', 'maybe', '["product"]', '[0.5]', '["maybe"]', '` + t1 + `', NULL)`,
+	} {
+		if _, err := old.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+
+	l := open(t, dsn)
+	wantCounts(t, l, map[string]int{"decisions": 3, "grants": 1, "publications": 2, "inspections": 1, "conflicts": 1})
+	var day, decision string
+	if err := l.db.QueryRow(`SELECT day, decision FROM decisions WHERE review_id = 'r1'`).Scan(&day, &decision); err != nil {
+		t.Fatal(err)
+	}
+	if day != "2026-11-28" || decision != credit.Grant {
+		t.Errorf("r1 kept %s of %s, want the grant of 2026-11-28", decision, day)
+	}
+	var conflict string
+	if err := l.db.QueryRow(`SELECT day || ' ' || previous_decision || ' ' || new_decision || ': ' || detail FROM conflicts`).Scan(&conflict); err != nil {
+		t.Fatal(err)
+	}
+	if want := "2026-11-27 grant reject: already decided on 2026-11-28 (kept by migration 0002)"; conflict != want {
+		t.Errorf("conflict %q, want %q", conflict, want)
+	}
+	q, err := l.Queue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 1 || q[0].ReviewID != "r3" || q[0].Reason != "maybe" || !q[0].QueuedAt.Equal(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)) {
+		t.Errorf("queue after migration: %+v, want r3 alone, queued at %s", q, t1)
+	}
+	// The migrated ledger publishes on: r1 is decided already.
+	if diff := cmp.Diff(Result{Inserted: 1, Conflicts: 1, CreditsGranted: 500}, publish(t, l, "2026-11-29",
+		row("r1", credit.Grant, 500, "2026-11-29"), row("r4", credit.Grant, 500, "2026-11-29"))); diff != "" {
+		t.Errorf("publish after migration (-want +got):\n%s", diff)
 	}
 }

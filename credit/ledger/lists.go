@@ -66,27 +66,49 @@ func appendLists(dst []byte, d credit.Decision) (b []byte, confsAt, reasonsAt in
 	return append(b, ']'), confsAt, reasonsAt, nil
 }
 
-// appendJSONString appends s as encoding/json writes it. Text that needs
-// no escape (the usual case) is copied as is; anything else goes through
-// encoding/json.
+// appendJSONString appends s as encoding/json writes it, HTML-safe: <, >
+// and & escaped, as in the reasons' "0.41 < 0.90". Text with a control
+// character, invalid UTF-8 or a line or paragraph separator, which reasons
+// do not have, goes through encoding/json itself.
 func appendJSONString(b []byte, s string) []byte {
+	start := len(b)
+	b = append(b, '"')
+	done := 0 // s[:done] is in b
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return appendMarshal(b, s)
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 || r == '\u2028' || r == '\u2029' {
+				return appendMarshal(b[:start], s)
+			}
+			i += n
+			continue
+		}
+		var esc string
+		switch c {
+		case '"':
+			esc = `\"`
+		case '\\':
+			esc = `\\`
+		case '<':
+			esc = `\u003c`
+		case '>':
+			esc = `\u003e`
+		case '&':
+			esc = `\u0026`
+		default:
+			if c < 0x20 {
+				return appendMarshal(b[:start], s)
 			}
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 || r == '\u2028' || r == '\u2029' {
-			return appendMarshal(b, s)
-		}
-		i += n
+		b = append(b, s[done:i]...)
+		b = append(b, esc...)
+		i++
+		done = i
 	}
-	b = append(b, '"')
-	b = append(b, s...)
+	b = append(b, s[done:]...)
 	return append(b, '"')
 }
 

@@ -64,14 +64,9 @@ func migrations(tag string) ([]migration, error) {
 	return ms, nil
 }
 
-// migrate applies the migrations the database lacks, in one transaction
-// that holds the write lock: two processes migrating at once apply each
-// migration once.
-func (l *Ledger) migrate(ctx context.Context) error {
-	return l.migrateTo(ctx, 0)
-}
-
-// migrateTo is migrate up to version last (0: all), for tests of a
+// migrateTo applies the migrations the database lacks up to version last
+// (0: all), in one transaction that holds the write lock: two processes
+// migrating at once apply each migration once. Tests stop early to try a
 // migration on data of the schema before it.
 func (l *Ledger) migrateTo(ctx context.Context, last int) error {
 	ms, err := migrations(l.d.tag)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 	"time"
 
@@ -53,20 +54,25 @@ func (e *RowError) Error() string {
 	return fmt.Sprintf("row %d: review %q: %s", e.Row, e.ReviewID, e.Reason)
 }
 
-// chunkRows is how many rows one bulk load sends. A chunk is loaded under
-// a savepoint of its own, so a grant that meets an earlier grant of its
-// review costs a reload of its chunk only. PostgreSQL keeps 64
-// subtransactions a transaction cheap: 4 million rows.
-const chunkRows = 1 << 16
+// A publish loads its rows in chunks, each read while the one before
+// loads. The first is small, so the load starts at once; they double up
+// to maxChunkRows. Each chunk of a new day loads under a savepoint of its
+// own; PostgreSQL keeps 64 subtransactions a transaction cheap: 4 million
+// rows.
+const (
+	firstChunkRows = 1 << 12
+	maxChunkRows   = 1 << 16
+)
 
 // Publish applies a day's decisions to the ledger, in one transaction.
 //
-// A decision new to the ledger is stored: a grant grants its credit, a
-// manual decision joins the inspection queue. A decision identical to the
-// one stored for its review and day changes nothing. A decision that
-// differs from the one stored for its review and day, or any decision on a
-// review granted on another day, is recorded in conflicts and not
-// applied: a review is granted at most once.
+// A review is decided once. A decision on a review new to the ledger is
+// stored: a grant grants its credit, a manual decision joins the
+// inspection queue. A decision identical to the one stored for its review
+// and day changes nothing. A decision that differs from the one stored for
+// its review and day, or any decision on a review decided on another day,
+// is recorded in conflicts, for a person, and not applied: so a review is
+// granted at most once, ever.
 //
 // Every row's Day must be day (or ""); a review may appear once. A bad row
 // fails the publish with a *RowError.
@@ -104,12 +110,14 @@ func (l *Ledger) PublishSeq(ctx context.Context, day string, rows iter.Seq2[cred
 	return res, nil
 }
 
-// A staged row is a decision as the ledger stores it.
+// A staged row is a decision as the ledger stores it. Its lists are
+// JSON text in its chunk's arena: classes, confidences and reasons at
+// lists[0:1], [1:2] and [2:3].
 type staged struct {
 	reviewID, reviewType, decision string
 	credit                         int64
 	pub                            int // index in the publish's pubs
-	classes, confs, reasons        string
+	lists                          [4]int32
 }
 
 // A pubKey is what the decisions of a publication share.
@@ -119,8 +127,11 @@ type pubKey struct{ policy, model, transformJob string }
 type chunk struct {
 	first int // the 0-based row number of rows[0]
 	rows  []staged
+	arena []byte
 	pubs  []pubKey // the publish's pubs when the chunk was made; append only
 }
+
+func (c *chunk) list(s *staged, i int) []byte { return c.arena[s.lists[i]:s.lists[i+1]] }
 
 // A publishing is one run of Publish.
 type publishing struct {
@@ -135,7 +146,6 @@ type publishing struct {
 	pubs     []pubKey
 	pubIndex map[pubKey]int
 	n        int
-	buf      []byte
 
 	res    Result
 	stored []int64 // decisions stored, by pub
@@ -163,23 +173,21 @@ func (l *Ledger) publish(ctx context.Context, day string, rows iter.Seq2[credit.
 
 	// A day new to the ledger loads straight into decisions; a day
 	// published before is staged and merged.
-	load := p.loadNew
 	if stored {
-		load = p.loadMerge
+		err = p.run(ctx, rows, p.loadMerge)
+	} else {
+		err = p.run(ctx, rows, p.loadNew)
 	}
-	if err := p.run(ctx, rows, load); err != nil {
+	if err != nil {
 		if dup := p.findDuplicate(ctx, rows, err); dup != nil {
 			return Result{}, dup
 		}
 		return Result{}, err
 	}
 	if stored {
-		err = p.merge(ctx)
-	} else {
-		err = p.settleNew(ctx)
-	}
-	if err != nil {
-		return Result{}, err
+		if err := p.merge(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	if err := p.recordPublications(ctx); err != nil {
 		return Result{}, err
@@ -196,46 +204,60 @@ func (l *Ledger) publish(ctx context.Context, day string, rows iter.Seq2[credit.
 }
 
 // run reads rows into chunks on a goroutine of its own and calls load with
-// each, in order, so that reading the next chunk overlaps loading this one.
-func (p *publishing) run(ctx context.Context, rows iter.Seq2[credit.DecisionRow, error], load func(context.Context, chunk) error) error {
+// each, in order, so that reading a chunk overlaps loading the one before.
+func (p *publishing) run(ctx context.Context, rows iter.Seq2[credit.DecisionRow, error], load func(context.Context, *chunk) error) error {
 	g, gctx := errgroup.WithContext(ctx)
-	chunks := make(chan chunk, 1)
+	free := make(chan *chunk, 2) // loaded chunks, to fill again
+	read := make(chan *chunk, 1)
 	g.Go(func() error {
-		defer close(chunks)
-		c := chunk{rows: make([]staged, 0, chunkRows)}
+		defer close(read)
+		var c *chunk
+		size := firstChunkRows
+		send := func() error {
+			c.pubs = p.pubs
+			select {
+			case read <- c:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			c, size = nil, min(2*size, maxChunkRows)
+			return nil
+		}
 		for r, err := range rows {
 			if err != nil {
 				return err
 			}
-			s, err := p.stage(r)
-			if err != nil {
+			if c == nil {
+				select {
+				case c = <-free:
+					c.rows, c.arena = c.rows[:0], c.arena[:0]
+				default:
+					c = &chunk{rows: make([]staged, 0, size)}
+				}
+				c.first = p.n
+			}
+			if err := p.stage(c, r); err != nil {
 				return err
 			}
-			c.rows = append(c.rows, s)
-			if len(c.rows) == chunkRows {
-				c.pubs = p.pubs
-				select {
-				case chunks <- c:
-				case <-gctx.Done():
-					return gctx.Err()
+			if len(c.rows) == size {
+				if err := send(); err != nil {
+					return err
 				}
-				c = chunk{first: p.n, rows: make([]staged, 0, chunkRows)}
 			}
 		}
-		if len(c.rows) > 0 {
-			c.pubs = p.pubs
-			select {
-			case chunks <- c:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
+		if c != nil {
+			return send()
 		}
 		return nil
 	})
 	g.Go(func() error {
-		for c := range chunks {
+		for c := range read {
 			if err := load(gctx, c); err != nil {
 				return err // the reader stops: gctx is canceled
+			}
+			select {
+			case free <- c:
+			default:
 			}
 		}
 		return nil
@@ -249,11 +271,11 @@ func (p *publishing) run(ctx context.Context, rows iter.Seq2[credit.DecisionRow,
 	return nil
 }
 
-// stage checks the next row and turns it into what the ledger stores.
-func (p *publishing) stage(r credit.DecisionRow) (staged, error) {
+// stage checks the next row and adds it to c as the ledger stores it.
+func (p *publishing) stage(c *chunk, r credit.DecisionRow) error {
 	p.n++
-	bad := func(format string, args ...any) (staged, error) {
-		return staged{}, &RowError{Row: p.n, ReviewID: r.ReviewID, Reason: fmt.Sprintf(format, args...)}
+	bad := func(format string, args ...any) error {
+		return &RowError{Row: p.n, ReviewID: r.ReviewID, Reason: fmt.Sprintf(format, args...)}
 	}
 	if r.Day != "" && r.Day != p.day {
 		return bad("day %q, want %q", r.Day, p.day)
@@ -276,17 +298,20 @@ func (p *publishing) stage(r credit.DecisionRow) (staged, error) {
 		p.pubs = append(p.pubs, k)
 		p.pubIndex[k] = pub
 	}
-	// The three lists share one string: one allocation a row.
-	b, confsAt, reasonsAt, err := appendLists(p.buf[:0], r.Decision)
+	at := len(c.arena)
+	arena, confsAt, reasonsAt, err := appendLists(c.arena, r.Decision)
 	if err != nil {
 		return bad("%v", err)
 	}
-	p.buf = b
-	lists := string(b)
-	return staged{
+	if len(arena) > math.MaxInt32 {
+		return bad("the lists of rows %d to %d take more than 2 GiB", c.first+1, p.n)
+	}
+	c.arena = arena
+	c.rows = append(c.rows, staged{
 		reviewID: r.ReviewID, reviewType: r.ReviewType, decision: r.Decision.Decision, credit: r.Credit, pub: pub,
-		classes: lists[:confsAt], confs: lists[confsAt:reasonsAt], reasons: lists[reasonsAt:],
-	}, nil
+		lists: [4]int32{int32(at), int32(at + confsAt), int32(at + reasonsAt), int32(len(arena))},
+	})
+	return nil
 }
 
 // decisionColumns are the columns of decisions that a publish writes, in
@@ -295,49 +320,48 @@ var decisionColumns = []string{
 	"day", "review_id", "review_type", "decision", "credit", "publication", "classes", "confidences", "reasons",
 }
 
-func (p *publishing) decisionValues(s *staged, dst []any) []any {
-	return append(dst[:0], p.day, s.reviewID, s.reviewType, s.decision, s.credit, p.base+1+int64(s.pub),
-		s.classes, s.confs, s.reasons)
+func (p *publishing) decisionValues(c *chunk, s *staged, e rowEncoder) {
+	e.text(p.day)
+	e.text(s.reviewID)
+	e.text(s.reviewType)
+	e.text(s.decision)
+	e.int(s.credit)
+	e.int(p.base + 1 + int64(s.pub))
+	e.bytes(c.list(s, 0))
+	e.bytes(c.list(s, 1))
+	e.bytes(c.list(s, 2))
 }
 
 // loadNew loads a chunk of a day new to the ledger straight into
-// decisions, under a savepoint. A grant of a review granted on another day
-// breaks the unique index of grants: the chunk is rolled back, those
-// reviews found, recorded as conflicts and left out, and the chunk loaded
-// again. Other decisions on reviews granted on other days are found once
-// all is loaded (settleNew).
-func (p *publishing) loadNew(ctx context.Context, c chunk) error {
+// decisions, under a savepoint. A review already in the ledger breaks the
+// primary key: the chunk is rolled back, those reviews found, recorded as
+// conflicts and left out, and the chunk loaded again. A review that this
+// publish itself stored, given twice, fails the load.
+func (p *publishing) loadNew(ctx context.Context, c *chunk) error {
 	if _, err := p.tx.ExecContext(ctx, `SAVEPOINT ledger_chunk`); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
-	rows := c.rows
 	for attempt := 0; ; attempt++ {
-		err := p.l.d.load(ctx, p.conn, p.tx, "decisions", decisionColumns, len(rows),
-			func(i int, dst []any) []any { return p.decisionValues(&rows[i], dst) })
+		err := p.l.d.load(ctx, p.conn, p.tx, "decisions", decisionColumns, len(c.rows),
+			func(i int, e rowEncoder) { p.decisionValues(c, &c.rows[i], e) })
 		if err == nil {
 			break
 		}
-		if index, ok := p.l.d.uniqueViolation(err); !ok || index != "decisions_one_grant" || attempt > 0 {
+		if index, ok := p.l.d.uniqueViolation(err); !ok || index != "decisions_pkey" || attempt > 0 {
 			return fmt.Errorf("load rows %d to %d: %w", c.first+1, c.first+len(c.rows), err)
 		}
 		if _, err := p.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ledger_chunk`); err != nil {
 			return fmt.Errorf("rollback to savepoint: %w", err)
 		}
-		if rows, err = p.dropGrantedElsewhere(ctx, rows); err != nil {
+		if err := p.dropDecided(ctx, c); err != nil {
 			return err
 		}
 	}
 	if _, err := p.tx.ExecContext(ctx, `RELEASE SAVEPOINT ledger_chunk`); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}
-	p.count(rows)
-	return nil
-}
-
-// count adds rows, stored, to the result.
-func (p *publishing) count(rows []staged) {
-	for i := range rows {
-		s := &rows[i]
+	for i := range c.rows {
+		s := &c.rows[i]
 		for len(p.stored) <= s.pub {
 			p.stored = append(p.stored, 0)
 		}
@@ -350,85 +374,114 @@ func (p *publishing) count(rows []staged) {
 			p.res.Queued++
 		}
 	}
+	return nil
 }
 
-// A grant is a review's grant in the ledger.
-type grant struct {
-	day, policy string
-	credit      int64
+// A decided review is a review's decision in the ledger.
+type decided struct {
+	day, decision, policy string
+	credit                int64
 }
 
-func (g grant) detail() string {
-	return fmt.Sprintf("already granted on %s (credit %d, policy %s)", g.day, g.credit, g.policy)
+// conflictDetail says why a decision on a review decided on another day is
+// not applied.
+func (d decided) conflictDetail() string {
+	if d.decision == credit.Grant {
+		return fmt.Sprintf("already granted on %s (credit %d, policy %s)", d.day, d.credit, d.policy)
+	}
+	return fmt.Sprintf("already decided on %s: %s (policy %s)", d.day, d.decision, d.policy)
 }
 
-// dropGrantedElsewhere records the grants of rows whose review was granted
-// on another day as conflicts, and returns rows without them.
-func (p *publishing) dropGrantedElsewhere(ctx context.Context, rows []staged) ([]staged, error) {
-	var ids []string
-	for i := range rows {
-		if rows[i].decision == credit.Grant {
-			ids = append(ids, rows[i].reviewID)
+// dropDecided records c's rows on reviews already in the ledger as
+// conflicts and leaves them out of c.
+func (p *publishing) dropDecided(ctx context.Context, c *chunk) error {
+	ids := make([]string, len(c.rows))
+	for i := range c.rows {
+		ids[i] = c.rows[i].reviewID
+	}
+	found, err := p.l.d.decided(ctx, p.tx, ids)
+	if err != nil {
+		return fmt.Errorf("read the ledger's decisions of rows %d to %d: %w", c.first+1, c.first+len(c.rows), err)
+	}
+	kept := c.rows[:0]
+	for _, s := range c.rows {
+		d, ok := found[s.reviewID]
+		switch {
+		case !ok:
+			kept = append(kept, s)
+		case d.day == p.day:
+			// Stored by an earlier chunk of this publish.
+			return fmt.Errorf("review %q: %w", s.reviewID, errDuplicate)
+		default:
+			if err := p.conflict(ctx, s.reviewID, d.decision, s.decision, d.conflictDetail()); err != nil {
+				return err
+			}
 		}
 	}
-	granted, err := p.grants(ctx, ids)
+	c.rows = kept
+	return nil
+}
+
+// decidedQuery reads the decisions in the ledger of a list of reviews.
+const decidedQuery = `SELECT d.review_id, d.day, d.decision, d.credit, p.policy_version
+	FROM decisions d JOIN publications p ON p.id = d.publication
+	WHERE d.review_id `
+
+// pgDecided reads the decisions of the reviews ids in one query: the ids
+// go as one array.
+func pgDecided(ctx context.Context, tx *sql.Tx, ids []string) (map[string]decided, error) {
+	rows, err := tx.QueryContext(ctx, decidedQuery+`= ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
-	kept := make([]staged, 0, len(rows))
-	for _, s := range rows {
-		g, ok := granted[s.reviewID]
-		if !ok || s.decision != credit.Grant {
-			kept = append(kept, s)
-			continue
-		}
-		if g.day == p.day {
-			// Granted by an earlier row of this publish.
-			return nil, fmt.Errorf("review %q: granted twice in the day: %w", s.reviewID, errDuplicate)
-		}
-		if err := p.conflict(ctx, s.reviewID, credit.Grant, s.decision, g.detail()); err != nil {
-			return nil, err
-		}
-	}
-	return kept, nil
+	return scanDecided(rows, nil)
 }
 
-// grants returns the grants in the ledger of the reviews ids.
-func (p *publishing) grants(ctx context.Context, ids []string) (map[string]grant, error) {
-	out := map[string]grant{}
+// sqliteDecided reads the decisions of the reviews ids, batchParams ids a
+// query.
+func sqliteDecided(ctx context.Context, tx *sql.Tx, ids []string) (map[string]decided, error) {
+	var out map[string]decided
+	args := make([]any, 0, batchParams)
 	for start := 0; start < len(ids); start += batchParams {
 		part := ids[start:min(start+batchParams, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
+		args = args[:0]
+		for _, id := range part {
+			args = append(args, id)
 		}
-		rows, err := p.tx.QueryContext(ctx, p.l.d.rebind(`SELECT g.review_id, g.day, g.credit, gp.policy_version
-			FROM decisions g JOIN publications gp ON gp.id = g.publication
-			WHERE g.decision = 'grant' AND g.review_id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`), args...)
+		rows, err := tx.QueryContext(ctx, decidedQuery+`IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("read grants: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			var (
-				id string
-				g  grant
-			)
-			if err := rows.Scan(&id, &g.day, &g.credit, &g.policy); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read grants: %w", err)
-			}
-			out[id] = g
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("read grants: %w", err)
+		if out, err = scanDecided(rows, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// scanDecided adds the decisions of rows to out, made when needed, and
+// closes rows.
+func scanDecided(rows *sql.Rows, out map[string]decided) (map[string]decided, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			d  decided
+		)
+		if err := rows.Scan(&id, &d.day, &d.decision, &d.credit, &d.policy); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[string]decided{}
+		}
+		out[id] = d
+	}
+	return out, rows.Close()
+}
+
 // batchParams is how many parameters a statement of a list of values
-// takes at most: SQLite allows 32766, PostgreSQL 65535.
-const batchParams = 500 * 9
+// takes at most: SQLite allows 32766.
+const batchParams = 4096
 
 // conflict records a decision not applied, once, and counts it.
 func (p *publishing) conflict(ctx context.Context, reviewID, previous, decision, detail string) error {
@@ -442,52 +495,6 @@ func (p *publishing) conflict(ctx context.Context, reviewID, previous, decision,
 	return nil
 }
 
-// settleNew finishes the load of a new day: the day's decisions other than
-// grants on reviews granted on another day are recorded as conflicts and
-// taken out again.
-func (p *publishing) settleNew(ctx context.Context) error {
-	rows, err := p.tx.QueryContext(ctx, p.l.d.rebind(`SELECT d.review_id, d.decision, d.publication,
-			g.day, g.credit, gp.policy_version
-		FROM decisions d
-		JOIN decisions g ON g.review_id = d.review_id AND g.decision = 'grant' AND g.day <> d.day
-		JOIN publications gp ON gp.id = g.publication
-		WHERE d.day = ? AND d.decision <> 'grant'`), p.day)
-	if err != nil {
-		return fmt.Errorf("find decisions on granted reviews: %w", err)
-	}
-	type found struct {
-		id, decision string
-		pub          int64
-		g            grant
-	}
-	var all []found
-	for rows.Next() {
-		var f found
-		if err := rows.Scan(&f.id, &f.decision, &f.pub, &f.g.day, &f.g.credit, &f.g.policy); err != nil {
-			rows.Close()
-			return fmt.Errorf("find decisions on granted reviews: %w", err)
-		}
-		all = append(all, f)
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("find decisions on granted reviews: %w", err)
-	}
-	for _, f := range all {
-		if err := p.conflict(ctx, f.id, credit.Grant, f.decision, f.g.detail()); err != nil {
-			return err
-		}
-		if _, err := p.tx.ExecContext(ctx, p.l.d.rebind(`DELETE FROM decisions WHERE day = ? AND review_id = ?`), p.day, f.id); err != nil {
-			return fmt.Errorf("take out the decision on granted review %q: %w", f.id, err)
-		}
-		p.stored[f.pub-p.base-1]--
-		p.res.Inserted--
-		if f.decision == credit.Manual {
-			p.res.Queued--
-		}
-	}
-	return nil
-}
-
 // stagingColumns are the columns of the staging table of a day published
 // before, in the order of stagingValues.
 var stagingColumns = []string{
@@ -495,23 +502,34 @@ var stagingColumns = []string{
 	"classes", "confidences", "reasons",
 }
 
-func (p *publishing) stagingValues(s *staged, pubs []pubKey, dst []any) []any {
-	k := pubs[s.pub]
-	return append(dst[:0], s.reviewID, s.reviewType, s.decision, s.credit, p.base+1+int64(s.pub),
-		k.policy, nullable(k.model), nullable(k.transformJob), s.classes, s.confs, s.reasons)
+func (p *publishing) stagingValues(c *chunk, s *staged, e rowEncoder) {
+	k := c.pubs[s.pub]
+	e.text(s.reviewID)
+	e.text(s.reviewType)
+	e.text(s.decision)
+	e.int(s.credit)
+	e.int(p.base + 1 + int64(s.pub))
+	e.text(k.policy)
+	nullable(e, k.model)
+	nullable(e, k.transformJob)
+	e.bytes(c.list(s, 0))
+	e.bytes(c.list(s, 1))
+	e.bytes(c.list(s, 2))
 }
 
-func nullable(s string) any {
+// nullable gives e the text s, or NULL for "".
+func nullable(e rowEncoder, s string) {
 	if s == "" {
-		return nil
+		e.null()
+	} else {
+		e.text(s)
 	}
-	return s
 }
 
 // loadMerge loads a chunk of a day published before into the staging
 // table, created by the first chunk. Its primary key refuses a review
 // twice.
-func (p *publishing) loadMerge(ctx context.Context, c chunk) error {
+func (p *publishing) loadMerge(ctx context.Context, c *chunk) error {
 	if c.first == 0 {
 		// The staging table lives in this transaction only: merge drops
 		// it, and a rollback undoes its creation.
@@ -532,7 +550,7 @@ func (p *publishing) loadMerge(ctx context.Context, c chunk) error {
 		}
 	}
 	err := p.l.d.load(ctx, p.conn, p.tx, "ledger_staging", stagingColumns, len(c.rows),
-		func(i int, dst []any) []any { return p.stagingValues(&c.rows[i], c.pubs, dst) })
+		func(i int, e rowEncoder) { p.stagingValues(c, &c.rows[i], e) })
 	if err != nil {
 		return fmt.Errorf("stage rows %d to %d: %w", c.first+1, c.first+len(c.rows), err)
 	}
@@ -540,10 +558,9 @@ func (p *publishing) loadMerge(ctx context.Context, c chunk) error {
 }
 
 // merge applies the staged rows of a day published before. Each is sorted
-// into one of: the same as stored (unchanged), different from the day's
-// stored decision (changed), on a review granted on another day
-// (granted), or new. Order matters: a grant published again unchanged is
-// unchanged, not a second grant.
+// into one of: the same as the day's stored decision (unchanged),
+// different from it (changed), on a review decided on another day
+// (decided), or new. Changed and decided rows are conflicts.
 func (p *publishing) merge(ctx context.Context) error {
 	exec := func(what, query string, args ...any) (int, error) {
 		r, err := p.tx.ExecContext(ctx, p.l.d.rebind(query), args...)
@@ -574,9 +591,10 @@ func (p *publishing) merge(ctx context.Context) error {
 	}
 	if _, err := exec("compare with the stored decisions", `INSERT INTO ledger_merge
 		SELECT s.review_id, s.review_type, s.decision, s.credit, s.publication, s.classes, s.confidences, s.reasons,
-			CASE WHEN d.review_id IS NULL THEN 'new' ELSE 'changed' END AS status,
+			CASE WHEN d.review_id IS NULL THEN 'new' WHEN d.day = ? THEN 'changed' ELSE 'decided' END AS status,
 			d.decision AS previous_decision,
-			CASE WHEN d.review_id IS NOT NULL THEN 'published again with a different'
+			CASE WHEN d.review_id IS NULL THEN NULL
+			WHEN d.day = ? THEN 'published again with a different'
 				|| CASE WHEN d.decision <> s.decision THEN ' decision (' || d.decision || ' → ' || s.decision || ')' ELSE '' END
 				|| CASE WHEN d.credit <> s.credit THEN ' credit (' || CAST(d.credit AS TEXT) || ' → ' || CAST(s.credit AS TEXT) || ')' ELSE '' END
 				|| CASE WHEN p.policy_version <> s.policy_version THEN ' policy (' || p.policy_version || ' → ' || s.policy_version || ')' ELSE '' END
@@ -584,34 +602,23 @@ func (p *publishing) merge(ctx context.Context) error {
 				|| CASE WHEN p.model IS DISTINCT FROM s.model OR p.transform_job IS DISTINCT FROM s.transform_job THEN ' model' ELSE '' END
 				|| CASE WHEN d.classes <> s.classes OR d.confidences <> s.confidences THEN ' predictions' ELSE '' END
 				|| CASE WHEN d.reasons <> s.reasons THEN ' reasons' ELSE '' END
+			WHEN d.decision = 'grant' THEN 'already granted on ' || d.day || ' (credit ' || CAST(d.credit AS TEXT)
+				|| ', policy ' || p.policy_version || ')'
+			ELSE 'already decided on ' || d.day || ': ' || d.decision || ' (policy ' || p.policy_version || ')'
 			END AS detail
 		FROM ledger_staging s
-		LEFT JOIN decisions d ON d.day = ? AND d.review_id = s.review_id
+		LEFT JOIN decisions d ON d.review_id = s.review_id
 		LEFT JOIN publications p ON p.id = d.publication
-		WHERE d.review_id IS NULL OR NOT (d.review_type = s.review_type AND d.decision = s.decision
+		WHERE d.review_id IS NULL OR d.day <> ? OR NOT (d.review_type = s.review_type AND d.decision = s.decision
 			AND d.credit = s.credit AND p.policy_version = s.policy_version
 			AND p.model IS NOT DISTINCT FROM s.model AND p.transform_job IS NOT DISTINCT FROM s.transform_job
-			AND d.classes = s.classes AND d.confidences = s.confidences AND d.reasons = s.reasons)`, p.day); err != nil {
+			AND d.classes = s.classes AND d.confidences = s.confidences AND d.reasons = s.reasons)`,
+		p.day, p.day, p.day); err != nil {
 		return err
 	}
-	if _, err := exec("record changed decisions", `INSERT INTO conflicts
+	if _, err := exec("record conflicts", `INSERT INTO conflicts
 		(review_id, day, previous_decision, new_decision, detail, recorded_at)
-		SELECT review_id, ?, previous_decision, decision, detail, ? FROM ledger_merge WHERE status = 'changed'
-		ON CONFLICT (review_id, day, previous_decision, new_decision, detail) DO NOTHING`, p.day, p.now); err != nil {
-		return err
-	}
-	if _, err := exec("find granted reviews", `UPDATE ledger_merge SET status = 'granted' WHERE status = 'new'
-		AND EXISTS (SELECT 1 FROM decisions g WHERE g.review_id = ledger_merge.review_id AND g.decision = 'grant')`); err != nil {
-		return err
-	}
-	if _, err := exec("record decisions on granted reviews", `INSERT INTO conflicts
-		(review_id, day, previous_decision, new_decision, detail, recorded_at)
-		SELECT m.review_id, ?, 'grant', m.decision,
-			'already granted on ' || g.day || ' (credit ' || CAST(g.credit AS TEXT) || ', policy ' || gp.policy_version || ')', ?
-		FROM ledger_merge m
-		JOIN decisions g ON g.review_id = m.review_id AND g.decision = 'grant'
-		JOIN publications gp ON gp.id = g.publication
-		WHERE m.status = 'granted'
+		SELECT review_id, ?, previous_decision, decision, detail, ? FROM ledger_merge WHERE status <> 'new'
 		ON CONFLICT (review_id, day, previous_decision, new_decision, detail) DO NOTHING`, p.day, p.now); err != nil {
 		return err
 	}
@@ -670,21 +677,28 @@ func (p *publishing) recordPublications(ctx context.Context) error {
 		}
 		if _, err := p.tx.ExecContext(ctx, p.l.d.rebind(`INSERT INTO publications
 			(id, day, policy_version, model, transform_job, published_at, decisions) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			p.base+1+int64(i), p.day, k.policy, nullable(k.model), nullable(k.transformJob), p.now, p.stored[i]); err != nil {
+			p.base+1+int64(i), p.day, k.policy, nullString(k.model), nullString(k.transformJob), p.now, p.stored[i]); err != nil {
 			return fmt.Errorf("record publication: %w", err)
 		}
 	}
 	return nil
 }
 
-// errDuplicate marks a load that failed on a review given twice.
-var errDuplicate = errors.New("a review appears twice")
+// nullString is s as a statement argument, nil for "".
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// errDuplicate marks a load that met a review given twice.
+var errDuplicate = errors.New("given twice")
 
 // findDuplicate returns a *RowError naming a review that rows give twice
-// when loadErr is a load refused by a unique index (a review given twice
-// breaks the primary key of decisions or of the staging table, or the one
-// grant a review), else nil. It reads rows
-// again, with every review id in memory: a failing publish only.
+// when loadErr is a load refused for a review given twice (it breaks the
+// primary key of decisions or of the staging table), else nil. It reads
+// rows again, with every review id in memory: a failing publish only.
 func (p *publishing) findDuplicate(ctx context.Context, rows iter.Seq2[credit.DecisionRow, error], loadErr error) error {
 	if _, ok := p.l.d.uniqueViolation(loadErr); !ok && !errors.Is(loadErr, errDuplicate) {
 		return nil

@@ -67,13 +67,9 @@ func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *
 			}
 		}
 	}
-	var day string
-	for r, err := range rows {
-		if err != nil {
-			return nil, cli.BadInput(err)
-		}
-		day = r.Day
-		break
+	day, err := dr.Day(ctx)
+	if err != nil {
+		return nil, cli.BadInput(err)
 	}
 	if day == "" {
 		return nil, cli.BadInputf("%s: row 1: no day", uri)
