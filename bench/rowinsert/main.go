@@ -1,9 +1,10 @@
 // Command rowinsert is the baseline of bench/publish.sh: it reads a
 // decisions.parquet (credit.ReadDecisions) and inserts its rows into
 // PostgreSQL one at a time, one INSERT statement a row, all in one
-// transaction, through pgx. The table has the columns of the ledger's
-// decisions table (lists as JSON text, as the ledger stores them) and its
-// primary key, and nothing else: no staging, no grants, no queue.
+// transaction, through pgx. The table has the columns and the primary
+// key of the ledger's decisions table (lists as JSON text, as the ledger
+// stores them), and nothing else: no publications, no conflict checks, no
+// index but the key.
 //
 //	go run ./bench/rowinsert -decisions decisions.parquet -db postgres://...
 //
@@ -27,25 +28,20 @@ import (
 )
 
 const createTable = `CREATE TABLE IF NOT EXISTS decisions_rowbyrow (
-	review_id      TEXT   NOT NULL,
-	day            TEXT   NOT NULL,
-	review_type    TEXT   NOT NULL,
-	decision       TEXT   NOT NULL,
-	credit         BIGINT NOT NULL,
-	policy_version TEXT   NOT NULL,
-	model          TEXT,
-	transform_job  TEXT,
-	classes        TEXT   NOT NULL,
-	confidences    TEXT   NOT NULL,
-	reasons        TEXT   NOT NULL,
-	published_at   TEXT   NOT NULL,
-	PRIMARY KEY (review_id, day)
+	review_id   TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	day         TEXT   NOT NULL,
+	review_type TEXT   NOT NULL,
+	decision    TEXT   NOT NULL,
+	credit      BIGINT NOT NULL,
+	publication BIGINT NOT NULL,
+	classes     TEXT   NOT NULL,
+	confidences TEXT   NOT NULL,
+	reasons     TEXT   NOT NULL
 )`
 
 const insert = `INSERT INTO decisions_rowbyrow
-	(review_id, day, review_type, decision, credit, policy_version, model, transform_job,
-	 classes, confidences, reasons, published_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	(review_id, day, review_type, decision, credit, publication, classes, confidences, reasons)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
 func main() {
 	path := flag.String("decisions", "decisions.parquet", "decisions table to insert")
@@ -77,7 +73,6 @@ func main() {
 	}
 
 	start := time.Now()
-	now := start.UTC().Format("2006-01-02T15:04:05.000000Z")
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		log.Fatal(err)
@@ -90,7 +85,7 @@ func main() {
 		// pgx prepares the statement once (its statement cache) and then
 		// sends one Bind/Execute a row, waiting for each answer.
 		if _, err := tx.Exec(ctx, insert, r.ReviewID, r.Day, r.ReviewType, r.Decision.Decision, r.Credit,
-			r.PolicyVersion, null(r.Model), null(r.TransformJob), classes, confs, reasons, now); err != nil {
+			int64(1), classes, confs, reasons); err != nil {
 			log.Fatalf("row %d: review %q: %v", i, r.ReviewID, err)
 		}
 	}
@@ -100,11 +95,4 @@ func main() {
 	secs := time.Since(start).Seconds()
 	fmt.Printf("row-by-row INSERT: %d rows in %.2f s (%.0f rows/s), one INSERT a row in one transaction; read %.2f s not counted; autocommit (a transaction a row) would be slower still\n",
 		len(rows), secs, float64(len(rows))/secs, readSecs)
-}
-
-func null(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -1,7 +1,7 @@
 // Package ledger stores the credit decisions of each day and the credits
-// they grant, once: a review is granted at most once, ever, however often
-// a day is published. It is the system of record that package credit's
-// decisions tables feed.
+// they grant, once: a review is decided once and granted at most once,
+// ever, however often a day is published. It is the system of record that
+// package credit's decisions tables feed.
 //
 // A ledger lives in a SQL database named by a DSN: SQLite
 // ("sqlite:reviewlens.db", "sqlite::memory:") or PostgreSQL
@@ -11,21 +11,28 @@
 //
 // # Tables
 //
-// Open creates and migrates the schema (versioned migrations, recorded in
-// schema_migrations):
+// Open creates and migrates the schema (versioned migrations, embedded,
+// recorded in schema_migrations):
 //
-//   - decisions: every published decision, one per review and day.
-//   - grants: the credits granted; review_id is the primary key, so the
-//     database itself refuses a second grant of a review.
-//   - conflicts: published decisions that were not applied (the day's
-//     decision changed, or the review was already granted).
-//   - inspection_queue: the reviews a person must decide.
+//   - decisions: every decision applied, one per review: review_id is the
+//     primary key, so the database itself refuses a second decision, and
+//     so a second grant, of a review. Its lists (classes, confidences,
+//     reasons) are JSON arrays.
+//   - publications: what the decisions of one publish share: day, policy
+//     version, model, transform job, time, and how many it stored.
+//   - conflicts: published decisions that were not applied, for a person:
+//     the day's decision changed, or the review was decided on another day.
+//   - inspections: the items of the inspection queue a person closed.
+//   - grants (a view): the grant decisions, with their policy and time.
+//   - inspection_queue (a view): the manual decisions no inspection closed.
 //
 // # Publishing
 //
-// [Ledger.Publish] applies a day's decisions in one transaction: all of it
-// or, when it fails or the process dies, none of it. Publishing a day again
-// changes nothing.
+// [Ledger.Publish] and [Ledger.PublishSeq] apply a day's decisions in one
+// transaction: all of it or, when it fails or the process dies, none of
+// it. Publishing a day again changes nothing. A day new to the ledger is
+// bulk loaded straight into decisions (COPY on PostgreSQL); a day
+// published before is staged and merged.
 package ledger
 
 import (

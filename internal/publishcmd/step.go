@@ -13,10 +13,12 @@ import (
 var PublishStep = cli.Step{
 	Name:  "publish",
 	Usage: "store a day's decisions in the credit ledger, each credit granted once",
-	Description: `Publishes decisions.parquet into the ledger in one transaction: a review is
-granted at most once, ever (a unique constraint); publishing the same day again
-changes nothing; a review whose decision changed since it was granted is recorded as
-a conflict for a person and not applied; manual decisions join the inspection queue.
+	Description: `Publishes decisions.parquet into the ledger in one transaction. A review is
+decided once and granted at most once, ever (the ledger's primary key); publishing
+the same day again changes nothing; a decision that differs from the one stored for
+its review, or on a review decided on another day, is recorded as a conflict for a
+person and not applied; manual decisions join the inspection queue. A bad row
+(another day, a review twice, an unknown decision) fails the step with exit code 2.
 The ledger is PostgreSQL ("postgres://...", loaded with COPY) or the embedded
 SQLite ("sqlite:PATH", the default sqlite:reviewlens.db). The database password never
 appears in logs or the result.`,
