@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"iter"
-	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -76,29 +75,9 @@ func WriteDecisions(w io.Writer, rows []DecisionRow) error {
 		str(1, r.ReviewType)
 		str(2, r.Decision.Decision)
 		b.Field(3).(*array.Int64Builder).Append(r.Credit)
-		classes := b.Field(4).(*array.ListBuilder)
-		classes.Append(true)
-		for _, c := range r.Classes {
-			if c == "" {
-				classes.ValueBuilder().(*array.StringBuilder).AppendNull()
-			} else {
-				classes.ValueBuilder().(*array.StringBuilder).Append(c)
-			}
-		}
-		confs := b.Field(5).(*array.ListBuilder)
-		confs.Append(true)
-		for _, c := range r.Confidences {
-			if math.IsNaN(c) {
-				confs.ValueBuilder().(*array.Float64Builder).AppendNull()
-			} else {
-				confs.ValueBuilder().(*array.Float64Builder).Append(c)
-			}
-		}
-		reasons := b.Field(6).(*array.ListBuilder)
-		reasons.Append(true)
-		for _, s := range r.Reasons {
-			reasons.ValueBuilder().(*array.StringBuilder).Append(s)
-		}
+		table.AppendStrings(b.Field(4).(*array.ListBuilder), r.Classes, true)
+		table.AppendFloats(b.Field(5).(*array.ListBuilder), r.Confidences)
+		table.AppendStrings(b.Field(6).(*array.ListBuilder), r.Reasons, false)
 		str(7, r.PolicyVersion)
 		nullStr(8, r.Model)
 		nullStr(9, r.TransformJob)
@@ -177,9 +156,6 @@ func (r *DecisionsReader) All(ctx context.Context) iter.Seq2[DecisionRow, error]
 			classes := rec.Column(4).(*array.List)
 			confs := rec.Column(5).(*array.List)
 			reasons := rec.Column(6).(*array.List)
-			cv := classes.ListValues().(*array.String)
-			fv := confs.ListValues().(*array.Float64)
-			rv := reasons.ListValues().(*array.String)
 			for i := range int(rec.NumRows()) {
 				d := DecisionRow{
 					Decision: Decision{
@@ -188,31 +164,9 @@ func (r *DecisionsReader) All(ctx context.Context) iter.Seq2[DecisionRow, error]
 					},
 					PolicyVersion: str(7, i), Model: str(8, i), TransformJob: str(9, i), Day: str(10, i),
 				}
-				s, e := classes.ValueOffsets(i)
-				if e > s {
-					d.Classes = make([]string, 0, e-s)
-					for j := s; j < e; j++ {
-						d.Classes = append(d.Classes, cv.Value(int(j)))
-					}
-				}
-				s, e = confs.ValueOffsets(i)
-				if e > s {
-					d.Confidences = make([]float64, 0, e-s)
-					for j := s; j < e; j++ {
-						if fv.IsNull(int(j)) {
-							d.Confidences = append(d.Confidences, math.NaN())
-						} else {
-							d.Confidences = append(d.Confidences, fv.Value(int(j)))
-						}
-					}
-				}
-				s, e = reasons.ValueOffsets(i)
-				if e > s {
-					d.Reasons = make([]string, 0, e-s)
-					for j := s; j < e; j++ {
-						d.Reasons = append(d.Reasons, rv.Value(int(j)))
-					}
-				}
+				d.Classes = table.StringsAt(classes, i)
+				d.Confidences = table.FloatsAt(confs, i)
+				d.Reasons = table.StringsAt(reasons, i)
 				if !yield(d, nil) {
 					stopped = true
 					return errStop

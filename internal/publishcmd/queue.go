@@ -138,11 +138,8 @@ func writeParquet(w io.Writer, items []ledger.QueueItem, mem memory.Allocator) e
 		day         = b.Field(2).(*array.StringBuilder)
 		reason      = b.Field(3).(*array.StringBuilder)
 		classes     = b.Field(4).(*array.ListBuilder)
-		class       = classes.ValueBuilder().(*array.StringBuilder)
 		confidences = b.Field(5).(*array.ListBuilder)
-		confidence  = confidences.ValueBuilder().(*array.Float64Builder)
 		reasons     = b.Field(6).(*array.ListBuilder)
-		reasonLine  = reasons.ValueBuilder().(*array.StringBuilder)
 		queuedAt    = b.Field(7).(*array.TimestampBuilder)
 	)
 	flush := func() error {
@@ -158,26 +155,9 @@ func writeParquet(w io.Writer, items []ledger.QueueItem, mem memory.Allocator) e
 		reviewType.Append(it.ReviewType)
 		day.Append(it.Day)
 		reason.Append(it.Reason)
-		classes.Append(true)
-		for _, c := range it.Classes {
-			if c == "" {
-				class.AppendNull()
-			} else {
-				class.Append(c)
-			}
-		}
-		confidences.Append(true)
-		for _, c := range it.Confidences {
-			if math.IsNaN(c) {
-				confidence.AppendNull()
-			} else {
-				confidence.Append(c)
-			}
-		}
-		reasons.Append(true)
-		for _, s := range it.Reasons {
-			reasonLine.Append(s)
-		}
+		table.AppendStrings(classes, it.Classes, true)
+		table.AppendFloats(confidences, it.Confidences)
+		table.AppendStrings(reasons, it.Reasons, false)
 		queuedAt.Append(arrow.Timestamp(it.QueuedAt.UnixMicro()))
 		if (i+1)%queueBatchRows == 0 {
 			if err := flush(); err != nil {
@@ -207,34 +187,14 @@ func ReadQueue(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]le
 		confidences := rec.Column(5).(*array.List)
 		reasons := rec.Column(6).(*array.List)
 		queuedAt := rec.Column(7).(*array.Timestamp)
-		cv := classes.ListValues().(*array.String)
-		fv := confidences.ListValues().(*array.Float64)
-		rv := reasons.ListValues().(*array.String)
 		for i := range int(rec.NumRows()) {
 			it := ledger.QueueItem{
 				ReviewID: str(0, i), ReviewType: str(1, i), Day: str(2, i), Reason: str(3, i),
 				QueuedAt: queuedAt.Value(i).ToTime(arrow.Microsecond),
 			}
-			s, e := classes.ValueOffsets(i)
-			for j := int(s); j < int(e); j++ {
-				if cv.IsNull(j) {
-					it.Classes = append(it.Classes, "")
-				} else {
-					it.Classes = append(it.Classes, cv.Value(j))
-				}
-			}
-			s, e = confidences.ValueOffsets(i)
-			for j := int(s); j < int(e); j++ {
-				if fv.IsNull(j) {
-					it.Confidences = append(it.Confidences, math.NaN())
-				} else {
-					it.Confidences = append(it.Confidences, fv.Value(j))
-				}
-			}
-			s, e = reasons.ValueOffsets(i)
-			for j := int(s); j < int(e); j++ {
-				it.Reasons = append(it.Reasons, rv.Value(j))
-			}
+			it.Classes = table.StringsAt(classes, i)
+			it.Confidences = table.FloatsAt(confidences, i)
+			it.Reasons = table.StringsAt(reasons, i)
 			items = append(items, it)
 		}
 		return nil
