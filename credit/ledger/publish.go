@@ -124,7 +124,7 @@ type staged struct {
 // A pubKey is what the decisions of a publication share.
 type pubKey struct{ policy, model, transformJob string }
 
-// A chunk is up to chunkRows staged rows.
+// A chunk is up to maxChunkRows staged rows.
 type chunk struct {
 	first int // the 0-based row number of rows[0]
 	rows  []staged
@@ -167,9 +167,12 @@ func (l *Ledger) publish(ctx context.Context, day string, rows iter.Seq2[credit.
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM publications`).Scan(&p.base); err != nil {
 		return Result{}, fmt.Errorf("read publications: %w", err)
 	}
+	// Every publish that stores decisions records its publications in the
+	// same transaction, so they tell, cheaply, whether the day has any.
 	var stored bool
-	if err := tx.QueryRowContext(ctx, l.d.rebind(`SELECT EXISTS (SELECT 1 FROM decisions WHERE day = ?)`), day).Scan(&stored); err != nil {
-		return Result{}, fmt.Errorf("read decisions: %w", err)
+	if err := tx.QueryRowContext(ctx, l.d.rebind(`SELECT EXISTS (SELECT 1 FROM publications WHERE day = ? AND decisions > 0)`),
+		day).Scan(&stored); err != nil {
+		return Result{}, fmt.Errorf("read publications: %w", err)
 	}
 
 	// A day new to the ledger loads straight into decisions; a day

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
@@ -28,12 +30,29 @@ import (
 // can start publishers as processes and kill them.
 const childEnv = "REVIEWLENS_PUBLISH_CHILD_ARGS"
 
+// With pauseEnv set to a row number, the child publisher stops reading at
+// that row, waits for the rows before it to load (in its open
+// transaction), says pausedMarker on stderr and waits to be killed.
+const (
+	pauseEnv     = "REVIEWLENS_PUBLISH_CHILD_PAUSE_AT"
+	pausedMarker = "paused in the middle of the load"
+)
+
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
+		}
+		if at, err := strconv.Atoi(os.Getenv(pauseEnv)); err == nil {
+			publishcmd.SetRowHook(func(n int) {
+				if n == at {
+					time.Sleep(time.Second) // the loader loads what it has
+					fmt.Fprintln(os.Stderr, pausedMarker)
+					select {}
+				}
+			})
 		}
 		os.Exit(cli.Run(context.Background(), cli.SingleApp(publishcmd.PublishStep), append([]string{"reviewlens-publish"}, argv...), os.Stdout, os.Stderr))
 	}
@@ -46,6 +65,23 @@ func publisher(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(a))
 	return cmd
+}
+
+// openLoads counts the open PostgreSQL transactions whose last statement
+// ended the load of a chunk of decisions.
+func openLoads(t *testing.T, dsn string) int {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND state = 'idle in transaction' AND query = 'RELEASE SAVEPOINT ledger_chunk'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // bigDay writes a day of n decisions, every third one a grant.
@@ -121,8 +157,9 @@ func TestKilledPublishThenAgain(t *testing.T) {
 			}
 			day, grants := bigDay(t, dir, n)
 
-			// Start, wait until it is loading, kill it.
+			// Start, wait until it is half way through loading, kill it.
 			cmd := publisher(t, "--decisions", day, "--db", dsn)
+			cmd.Env = append(cmd.Env, pauseEnv+"="+strconv.Itoa(n/2))
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -130,23 +167,32 @@ func TestKilledPublishThenAgain(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { cmd.Process.Kill() }) // it waits to be killed
 			lines := bufio.NewScanner(stderr)
-			loading := false
+			paused := false
 			for lines.Scan() {
-				if strings.Contains(lines.Text(), `"msg":"publishing"`) {
-					loading = true
+				if strings.Contains(lines.Text(), pausedMarker) {
+					paused = true
 					break
 				}
 			}
-			if !loading {
+			if !paused {
 				cmd.Wait()
-				t.Fatal("the publisher ended before it started loading")
+				t.Fatal("the publisher ended before it was half way through its load")
+			}
+			if name == "postgres" {
+				// The load is under way: its transaction is open, a chunk
+				// of decisions loaded (its savepoint released).
+				if open := openLoads(t, dsn); open != 1 {
+					t.Fatalf("%d transactions loading decisions when the publisher is killed, want 1", open)
+				}
 			}
 			cmd.Process.Kill()
 			go io.Copy(io.Discard, stderr)
 			cmd.Wait()
-			if d, g, _ := ledgerCounts(t, dsn); d != 0 && d != n || g != 0 && g != grants {
-				t.Fatalf("after the kill the ledger holds %d decisions and %d grants: want all of the day or none", d, g)
+			// Killed before its commit, it left nothing of the day.
+			if d, g, _ := ledgerCounts(t, dsn); d != 0 || g != 0 {
+				t.Fatalf("after the kill the ledger holds %d decisions and %d grants: want none", d, g)
 			}
 
 			// Again, to the end.

@@ -29,6 +29,11 @@ type PublishResult struct {
 	Elapsed   float64 `json:"elapsed_seconds"`
 }
 
+// rowHook, when set, is called with the number of each row read, before
+// the ledger takes it. Tests use it to stop a publisher in the middle of
+// its load.
+var rowHook func(n int)
+
 // Publish writes the decisions table at uri into the ledger at dsn.
 func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *slog.Logger) (*PublishResult, error) {
 	start := time.Now()
@@ -58,9 +63,13 @@ func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *
 	// input, as is a row the ledger refuses.
 	var readErr error
 	rows := func(yield func(credit.DecisionRow, error) bool) {
+		n := 0
 		for r, err := range dr.All(ctx) {
 			if err != nil {
 				readErr = err
+			}
+			if n++; rowHook != nil {
+				rowHook(n)
 			}
 			if !yield(r, err) {
 				return

@@ -72,7 +72,7 @@ ALTER INDEX decisions_v2_pkey RENAME TO decisions_pkey;
 -- A day's decisions. A BRIN index: days are loaded in order, so it is
 -- small and costs a load next to nothing, where a B-tree of a million
 -- equal keys costs a second.
-CREATE INDEX decisions_day ON decisions USING brin (day);
+CREATE INDEX decisions_day ON decisions USING brin (day) WITH (autosummarize = on);
 -- The open inspection queue is read by this one.
 CREATE INDEX decisions_manual ON decisions (review_id) WHERE decision = 'manual';
 
