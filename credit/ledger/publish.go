@@ -566,19 +566,14 @@ func (p *publishing) loadMerge(ctx context.Context, c *chunk) error {
 // different from it (changed), on a review decided on another day
 // (decided), or new. Changed and decided rows are conflicts.
 func (p *publishing) merge(ctx context.Context) error {
-	exec := func(what, query string, args ...any) (int, error) {
-		r, err := p.tx.ExecContext(ctx, p.l.d.rebind(query), args...)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", what, err)
+	exec := func(what, query string, args ...any) error {
+		if _, err := p.tx.ExecContext(ctx, p.l.d.rebind(query), args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", what, err)
-		}
-		return int(n), nil
+		return nil
 	}
 	// ledger_merge holds the rows that are not unchanged.
-	if _, err := exec("create merge table", `CREATE TEMP TABLE ledger_merge (
+	if err := exec("create merge table", `CREATE TEMP TABLE ledger_merge (
 		review_id         TEXT   NOT NULL PRIMARY KEY,
 		review_type       TEXT   NOT NULL,
 		decision          TEXT   NOT NULL,
@@ -593,7 +588,7 @@ func (p *publishing) merge(ctx context.Context) error {
 	)`); err != nil {
 		return err
 	}
-	if _, err := exec("compare with the stored decisions", `INSERT INTO ledger_merge
+	if err := exec("compare with the stored decisions", `INSERT INTO ledger_merge
 		SELECT s.review_id, s.review_type, s.decision, s.credit, s.publication, s.classes, s.confidences, s.reasons,
 			CASE WHEN d.review_id IS NULL THEN 'new' WHEN d.day = ? THEN 'changed' ELSE 'decided' END AS status,
 			d.decision AS previous_decision,
@@ -620,13 +615,13 @@ func (p *publishing) merge(ctx context.Context) error {
 		p.day, p.day, p.day); err != nil {
 		return err
 	}
-	if _, err := exec("record conflicts", `INSERT INTO conflicts
+	if err := exec("record conflicts", `INSERT INTO conflicts
 		(review_id, day, previous_decision, new_decision, detail, recorded_at)
 		SELECT review_id, ?, previous_decision, decision, detail, ? FROM ledger_merge WHERE status <> 'new'
 		ON CONFLICT (review_id, day, previous_decision, new_decision, detail) DO NOTHING`, p.day, p.now); err != nil {
 		return err
 	}
-	if _, err := exec("insert decisions", `INSERT INTO decisions (`+strings.Join(decisionColumns, ", ")+`)
+	if err := exec("insert decisions", `INSERT INTO decisions (`+strings.Join(decisionColumns, ", ")+`)
 		SELECT ?, review_id, review_type, decision, credit, publication, classes, confidences, reasons
 		FROM ledger_merge WHERE status = 'new'`, p.day); err != nil {
 		return err
@@ -666,7 +661,7 @@ func (p *publishing) merge(ctx context.Context) error {
 	}
 	p.res.Unchanged = p.n - notUnchanged
 	for _, t := range []string{"ledger_merge", "ledger_staging"} {
-		if _, err := exec("drop "+t, `DROP TABLE `+t); err != nil {
+		if err := exec("drop "+t, `DROP TABLE `+t); err != nil {
 			return err
 		}
 	}
