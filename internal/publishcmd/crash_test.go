@@ -31,8 +31,8 @@ import (
 const childEnv = "REVIEWLENS_PUBLISH_CHILD_ARGS"
 
 // With pauseEnv set to a row number, the child publisher stops reading at
-// that row, waits for the rows before it to load (in its open
-// transaction), says pausedMarker on stderr and waits to be killed.
+// that row, says pausedMarker on stderr and waits to be killed; its loader
+// goes on loading the chunks read before, in its open transaction.
 const (
 	pauseEnv     = "REVIEWLENS_PUBLISH_CHILD_PAUSE_AT"
 	pausedMarker = "paused in the middle of the load"
@@ -48,7 +48,6 @@ func TestMain(m *testing.M) {
 		if at, err := strconv.Atoi(os.Getenv(pauseEnv)); err == nil {
 			publishcmd.SetRowHook(func(n int) {
 				if n == at {
-					time.Sleep(time.Second) // the loader loads what it has
 					fmt.Fprintln(os.Stderr, pausedMarker)
 					select {}
 				}
@@ -67,21 +66,39 @@ func publisher(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// openLoads counts the open PostgreSQL transactions whose last statement
-// ended the load of a chunk of decisions.
-func openLoads(t *testing.T, dsn string) int {
+// waitForOpenLoad waits until one PostgreSQL transaction is open whose
+// last statement ended the load of a chunk of decisions, and fails t when
+// none is after a minute.
+func waitForOpenLoad(t *testing.T, dsn string) {
 	t.Helper()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND state = 'idle in transaction' AND query = 'RELEASE SAVEPOINT ledger_chunk'`).Scan(&n); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'idle in transaction'
+			AND query = 'RELEASE SAVEPOINT ledger_chunk'`).Scan(&n); err != nil {
+			t.Fatalf("no transaction loading decisions: %v", err)
+		}
+		if n == 1 {
+			return
+		}
+		if n > 1 {
+			t.Fatalf("%d transactions loading decisions, want 1", n)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no transaction loading decisions after a minute")
+		case <-tick.C:
+		}
 	}
-	return n
 }
 
 // bigDay writes a day of n decisions, every third one a grant.
@@ -181,11 +198,9 @@ func TestKilledPublishThenAgain(t *testing.T) {
 				t.Fatal("the publisher ended before it was half way through its load")
 			}
 			if name == "postgres" {
-				// The load is under way: its transaction is open, a chunk
-				// of decisions loaded (its savepoint released).
-				if open := openLoads(t, dsn); open != 1 {
-					t.Fatalf("%d transactions loading decisions when the publisher is killed, want 1", open)
-				}
+				// Kill it once the load is under way: its transaction open,
+				// a chunk of decisions loaded (its savepoint released).
+				waitForOpenLoad(t, dsn)
 			}
 			cmd.Process.Kill()
 			go io.Copy(io.Discard, stderr)
