@@ -47,6 +47,11 @@ func (p *Prediction) Warning() string {
 // table keeps in its reason column.
 type PredictionError struct {
 	Reason string
+	// Count, when the output holds the wrong number of probabilities, is
+	// how many it holds (0 otherwise): every output of a day holding
+	// another count than the class map's says the class map is not the
+	// model's.
+	Count int
 }
 
 func (e *PredictionError) Error() string { return "invalid prediction: " + e.Reason }
@@ -376,7 +381,9 @@ func wrongCount(got, want int) *PredictionError {
 	if got == 1 {
 		noun = "probability"
 	}
-	return invalid("got %d %s, want %d (one per class)", got, noun, want)
+	e := invalid("got %d %s, want %d (one per class)", got, noun, want)
+	e.Count = got
+	return e
 }
 
 // number moves past the JSON number at s.pos, checking its syntax:

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/reviewlens/reviewlens/internal/clip"
 )
 
 // A ClassMap names the classes of a labelling job: index i is the i-th
@@ -88,17 +91,30 @@ func ParseLabelCategoryConfig(r io.Reader) (*ClassMap, error) {
 
 // ReadClasses reads a class map from either form a user may hand over: a
 // label-category configuration (JSON, as written by WriteJSON) or a
-// comma-separated list.
+// comma-separated list. A classifier needs two classes at least, so a text
+// that gives fewer (a file of something else, names separated by spaces)
+// is an error wrapping ErrClassList.
 func ReadClasses(r io.Reader) (*ClassMap, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("%w: not UTF-8 text, want a label-category config (JSON) or names separated by commas", ErrClassList)
+	}
 	t := bytes.TrimSpace(bytes.TrimPrefix(data, bom))
 	if len(t) > 0 && t[0] == '{' {
 		return ParseLabelCategoryConfig(bytes.NewReader(t))
 	}
-	return ParseClassList(string(t))
+	m, err := ParseClassList(string(t))
+	if err != nil {
+		return nil, err
+	}
+	if m.Len() < 2 {
+		return nil, fmt.Errorf("%w: %d class (%s), want a label-category config (JSON) or at least 2 names separated by commas",
+			ErrClassList, m.Len(), clip.Q(m.names[0]))
+	}
+	return m, nil
 }
 
 // Len reports the number of classes.

@@ -29,7 +29,7 @@ type ConvertOptions struct {
 	// relative to the channel prefix. Required when a .lst output is set.
 	LstPath func(sourceRef string) string
 	// MaxBad, when above zero, stops Convert with a *BadLinesError once it
-	// has seen that many invalid or duplicate lines. Zero reads to the end
+	// has seen that many invalid, duplicate or conflicting lines. Zero reads to the end
 	// and reports bad lines only through Outputs.Rejected and the Summary.
 	MaxBad int
 	// Workers parse lines in parallel; 0 means GOMAXPROCS.
@@ -69,6 +69,9 @@ type Summary struct {
 	Unlabelled        int
 	Duplicate         int
 	Filtered          int
+	// Conflicting counts lines of photos that lines label differently:
+	// all their lines are rejected.
+	Conflicting int
 	// LenientConfidence counts lines whose confidence was a string.
 	LenientConfidence int
 	// FirstBad holds the first invalid or duplicate lines, at most 20.
@@ -76,7 +79,9 @@ type Summary struct {
 }
 
 // Rejected reports the lines not used, of any kind.
-func (s *Summary) Rejected() int { return s.Invalid + s.Unlabelled + s.Duplicate + s.Filtered }
+func (s *Summary) Rejected() int {
+	return s.Invalid + s.Unlabelled + s.Duplicate + s.Filtered + s.Conflicting
+}
 
 // BadLinesError is returned by Convert when ConvertOptions.MaxBad is set and
 // bad lines were found.
@@ -114,6 +119,14 @@ const (
 // manifests, the .lst files and the rejected lines. Lines are parsed on
 // every core and written in line order; memory stays bounded whatever the
 // size of the manifest.
+//
+// A photo that two lines label differently is a conflict: every line of it
+// is rejected (kind conflict), while a photo repeated with the same label
+// keeps its first line (kind duplicate). When a conflict is found after the
+// photo's first line was written, Convert returns a *ConflictError with the
+// Summary: the outputs hold that line and must be discarded, and a second
+// Convert of the same manifest with Options.Conflicts set writes them
+// without it. With MaxBad set, a conflict is a bad line like any other.
 func Convert(ctx context.Context, r io.Reader, opts ConvertOptions, out Outputs) (*Summary, error) {
 	if out.Labels == nil {
 		return nil, errors.New("convert: no labels output")
@@ -573,12 +586,14 @@ func (c *converter) reject(r *row, rejected []byte) ([]byte, error) {
 		c.sum.Duplicate++
 	case Filtered:
 		c.sum.Filtered++
+	case Conflicting:
+		c.sum.Conflicting++
 	}
-	if k := r.err.Kind; k == Invalid || k == Duplicate {
+	if k := r.err.Kind; k == Invalid || k == Duplicate || k == Conflicting {
 		if len(c.bad) < maxListed {
 			c.bad = append(c.bad, r.err)
 		}
-		if c.opts.MaxBad > 0 && c.sum.Invalid+c.sum.Duplicate >= c.opts.MaxBad {
+		if c.opts.MaxBad > 0 && c.sum.Invalid+c.sum.Duplicate+c.sum.Conflicting >= c.opts.MaxBad {
 			c.stopped = true
 		}
 	}
@@ -640,6 +655,9 @@ func (c *converter) write(ctx context.Context, in <-chan *chunk) error {
 func (c *converter) finish() (*Summary, error) {
 	s := c.sum
 	s.FirstBad = c.bad
+	if s.Lines == 0 {
+		return s, fmt.Errorf("%w: no JSON line (%d blank lines)", ErrEmpty, s.Blank)
+	}
 	if !c.detected.Load() {
 		s.Attribute = ""
 		if s.Lines > 0 {
@@ -648,6 +666,9 @@ func (c *converter) finish() (*Summary, error) {
 	}
 	if c.opts.MaxBad > 0 && len(c.bad) > 0 {
 		return s, c.badLinesError(false)
+	}
+	if late := c.chk.lateConflicts(); len(late) > 0 {
+		return s, &ConflictError{Conflicts: late}
 	}
 	classes, err := c.chk.classes.result(c.chk.maxIndex)
 	if err != nil {

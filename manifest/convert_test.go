@@ -27,9 +27,23 @@ type outcome struct {
 	Fatal    string
 }
 
-// readAll reads a manifest with Reader and lays the records out as the
-// labels table would hold them.
+// readerOutcome reads a manifest with Reader and lays the records out as
+// the labels table would hold them. Photos found in conflict are read
+// again with Options.Conflicts, as a caller of Convert does.
 func readerOutcome(data []byte, opts ConvertOptions) outcome {
+	r := NewReader(bytes.NewReader(data), opts.Options)
+	for {
+		if _, err := r.Read(); err != nil && !errors.As(err, new(*LineError)) {
+			break
+		}
+	}
+	if cs := r.Conflicts(); len(cs) > 0 {
+		opts.Conflicts = cs
+	}
+	return readerPass(data, opts)
+}
+
+func readerPass(data []byte, opts ConvertOptions) outcome {
 	var o outcome
 	r := NewReader(bytes.NewReader(data), opts.Options)
 	for {
@@ -78,6 +92,15 @@ func convertAll(tb testing.TB, data []byte, opts ConvertOptions) (outcome, *Summ
 	var labels, train, val, rejected bytes.Buffer
 	sum, err := Convert(context.Background(), bytes.NewReader(data), opts,
 		Outputs{Labels: &labels, Train: &train, Validation: &val, Rejected: &rejected})
+	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+		labels.Reset()
+		train.Reset()
+		val.Reset()
+		rejected.Reset()
+		opts.Conflicts = ce.Conflicts
+		sum, err = Convert(context.Background(), bytes.NewReader(data), opts,
+			Outputs{Labels: &labels, Train: &train, Validation: &val, Rejected: &rejected})
+	}
 	var o outcome
 	if err != nil {
 		o.Fatal = err.Error()
@@ -94,8 +117,8 @@ func convertAll(tb testing.TB, data []byte, opts ConvertOptions) (outcome, *Summ
 		if err := dec.Decode(&r); err != nil {
 			tb.Fatalf("rejected.jsonl: %v", err)
 		}
-		le := LineError{Line: r.Line, Field: r.Field, Reason: r.Reason}
-		for k := Invalid; k <= Filtered; k++ {
+		le := LineError{Line: r.Line, Field: r.Field, Reason: r.Reason, Lines: r.Lines}
+		for k := Invalid; k <= Conflicting; k++ {
 			if k.String() == r.Kind {
 				le.Kind = k
 			}

@@ -429,25 +429,35 @@ func TestHashSetAgainstMap(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			var s hashSet
-			model := map[uint64]bool{}
+			model := map[uint64]uint64{} // key -> the value it was first added with
 			for i := range 20_000 {
 				h := tt.gen(rng)
 				key := h
 				if key == 0 {
 					key = 1 // hashSet stores a hash of 0 as 1
 				}
-				wantDup := model[key]
-				model[key] = true
-				if dup := s.add(h); dup != wantDup {
+				wantVal, wantDup := model[key]
+				if !wantDup {
+					model[key] = uint64(i)
+				}
+				dup, val := s.add(h, uint64(i))
+				if dup != wantDup {
 					t.Fatalf("add %#x (#%d): dup = %v, want %v", h, i, dup, wantDup)
+				}
+				if dup && val != wantVal {
+					t.Fatalf("add %#x (#%d): value %d, want %d (the first)", h, i, val, wantVal)
 				}
 				if s.n != len(model) || s.n > len(s.keys) {
 					t.Fatalf("after %d adds: n = %d in %d slots, want %d", i+1, s.n, len(s.keys), len(model))
 				}
 			}
-			for h := range model {
-				if !s.add(h) {
-					t.Fatalf("%#x lost", h)
+			for h, v := range model {
+				if dup, val := s.add(h, 0); !dup || val != v {
+					t.Fatalf("%#x lost or its value changed: dup %v, value %d, want %d", h, dup, val, v)
+				}
+				s.set(h, v+1)
+				if _, val := s.add(h, 0); val != v+1 {
+					t.Fatalf("%#x: set to %d, then read %d", h, v+1, val)
 				}
 			}
 		})
@@ -461,7 +471,7 @@ func TestHashSetGrowth(t *testing.T) {
 	for i := range uint64(200_000) {
 		h := (i + 1) * 0x9E3779B97F4A7C15
 		before := len(s.keys)
-		if s.add(h) {
+		if dup, _ := s.add(h, i); dup {
 			t.Fatalf("key #%d reported as a duplicate", i)
 		}
 		added = append(added, h)
@@ -472,7 +482,7 @@ func TestHashSetGrowth(t *testing.T) {
 			grew++
 			// Every key added so far survives the move.
 			for _, old := range added {
-				if !s.add(old) {
+				if dup, _ := s.add(old, 0); !dup {
 					t.Fatalf("after growing to %d slots, key %#x lost", len(s.keys), old)
 				}
 			}

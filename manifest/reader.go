@@ -108,6 +108,12 @@ func (r *Reader) className(i int) string {
 // below the largest seen was never named.
 func (r *Reader) Classes() (*ClassMap, error) { return r.chk.classes.result(r.chk.maxIndex) }
 
+// Conflicts returns the photos found so far that lines label differently.
+// Their first line was returned as a Record before the conflict showed;
+// read the manifest again with Options.Conflicts set to them to reject
+// every line of them.
+func (r *Reader) Conflicts() []Conflict { return r.chk.lateConflicts() }
+
 // Stats reports the lines read so far: non-blank lines, and blank lines
 // skipped. BOM is true when the manifest started with a UTF-8 byte-order
 // mark (which is skipped).

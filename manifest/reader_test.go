@@ -560,7 +560,7 @@ var badLines = []struct {
 		bad(29, attrCategory, `class 1 is "packaging" in the class list, but the line names it "product"`)},
 	{30, "class index past the class list", wantErr{}, bad(30, attrCategory, "class index 4, want 0..3 (4 classes)")},
 	{31, "class name not in the class list", wantErr{}, bad(31, attrCategory, `class 3 is "half-length" in the class list, but the line names it "half length"`)},
-	{32, "duplicate source-ref", wantErr{32, Duplicate, "source-ref", `"s3://reviewlens-photos/bad/001.jpg" is on an earlier line`}, same},
+	{32, "duplicate source-ref", wantErr{32, Duplicate, "source-ref", `"s3://reviewlens-photos/bad/001.jpg" is on line 1 too, with the same label`}, same},
 	{33, "unlabelled", wantErr{33, Unlabelled, attrCategory, "no label"}, same},
 	{34, "longer than MaxLineBytes", bad(34, "", "longer than 4096 bytes"), same},
 	{35, "null", bad(35, "", "want a JSON object, got null"), same},
@@ -996,8 +996,8 @@ func TestReaderDuplicates(t *testing.T) {
 			input:   []string{lines[0], lines[1], lines[0], lines[0]},
 			records: []int{1, 2},
 			wantErrs: []wantErr{
-				{3, Duplicate, "source-ref", "is on an earlier line"},
-				{4, Duplicate, "source-ref", "is on an earlier line"},
+				{3, Duplicate, "source-ref", "is on line 1 too, with the same label"},
+				{4, Duplicate, "source-ref", "is on line 1 too, with the same label"},
 			},
 		},
 		{

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/reviewlens/reviewlens/internal/clip"
 )
 
 // Task types of the image-classification label attributes.
@@ -57,6 +61,10 @@ const (
 	// Filtered: the line is valid but left out by a filter the caller set
 	// (minimum confidence, human-annotated only, job name).
 	Filtered
+	// Conflicting: the line gives its photo a label that another line
+	// contradicts. Every line of such a photo is rejected: which one is
+	// right is for a person to say.
+	Conflicting
 )
 
 func (k Kind) String() string {
@@ -69,6 +77,8 @@ func (k Kind) String() string {
 		return "duplicate"
 	case Filtered:
 		return "filtered"
+	case Conflicting:
+		return "conflict"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -79,6 +89,9 @@ type LineError struct {
 	Field  string // the JSON field at fault, e.g. "category-metadata.confidence"; "" for the whole line
 	Reason string // what was wrong and what was expected
 	Kind   Kind
+	// Lines, for a Conflicting line, are the lines that label the photo, this one
+	// included, as far as they are known when the line is read.
+	Lines []int
 }
 
 func (e *LineError) Error() string {
@@ -87,6 +100,51 @@ func (e *LineError) Error() string {
 	}
 	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
 }
+
+// A Conflict is a photo that lines of a manifest label differently.
+type Conflict struct {
+	SourceRef string
+	Lines     []int // every line that labels the photo, in order
+}
+
+// A ConflictError is returned by Convert when a photo already written to
+// the outputs is labelled differently by a later line: the outputs then
+// hold a label that must not be used. Convert streams, so it cannot take
+// back what it wrote; run it again on the same manifest with
+// Options.Conflicts set to Conflicts, and every line of those photos is
+// rejected as Conflicting from the start.
+type ConflictError struct {
+	Conflicts []Conflict
+}
+
+func (e *ConflictError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d photos labelled differently on different lines, found after their first line was written; convert again with them named in Options.Conflicts", len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		if i == 5 {
+			b.WriteString("; …")
+			break
+		}
+		fmt.Fprintf(&b, "; %s on lines %s", clip.Q(c.SourceRef), lineList(c.Lines))
+	}
+	return b.String()
+}
+
+// lineList writes line numbers as "3, 9 and 12".
+func lineList(lines []int) string {
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = strconv.Itoa(l)
+	}
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// ErrEmpty is returned (wrapped) by Convert for a manifest with no line
+// that is not blank.
+var ErrEmpty = errors.New("empty manifest")
 
 // ErrAmbiguousAttribute is returned (wrapped) when no label attribute was
 // named and a line carries several image-classification attributes.

@@ -83,7 +83,9 @@ type rejectedLine struct {
 	Kind   string `json:"kind"`
 	Field  string `json:"field,omitempty"`
 	Reason string `json:"reason"`
-	Text   string `json:"text"`
+	// Lines, for a conflict, are every line that labels the photo.
+	Lines []int  `json:"lines,omitempty"`
+	Text  string `json:"text"`
 }
 
 // maxRejectedText bounds the copy of a rejected line kept in rejected.jsonl.
@@ -93,7 +95,7 @@ func appendRejected(dst []byte, le *LineError, text []byte) ([]byte, error) {
 	if len(text) > maxRejectedText {
 		text = text[:maxRejectedText] // json.Marshal mends a cut rune
 	}
-	b, err := json.Marshal(rejectedLine{Line: le.Line, Kind: le.Kind.String(), Field: le.Field, Reason: le.Reason, Text: string(text)})
+	b, err := json.Marshal(rejectedLine{Line: le.Line, Kind: le.Kind.String(), Field: le.Field, Reason: le.Reason, Lines: le.Lines, Text: string(text)})
 	if err != nil {
 		return dst, err
 	}

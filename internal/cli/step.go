@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	urfave "github.com/urfave/cli/v2"
 )
@@ -239,3 +240,45 @@ func usageError(_ *urfave.Context, err error, _ bool) error {
 
 // ignoreExit keeps urfave/cli from calling os.Exit; Run decides.
 func ignoreExit(*urfave.Context, error) {}
+
+// Positive refuses any of the named flags set to zero or less, as exit 2.
+// A flag's zero is the user's: a step never reads it as "unset" and puts a
+// default in its place, so a flag whose zero means nothing useful is
+// checked here. Flags of type int, int64, float64 and duration.
+func Positive(c *urfave.Context, names ...string) error {
+	for _, n := range names {
+		switch v := c.Value(n).(type) {
+		case int:
+			if v <= 0 {
+				return BadInputf("--%s %d: want a number above 0", n, v)
+			}
+		case int64:
+			if v <= 0 {
+				return BadInputf("--%s %d: want a number above 0", n, v)
+			}
+		case float64:
+			if !(v > 0) {
+				return BadInputf("--%s %g: want a number above 0", n, v)
+			}
+		case time.Duration:
+			if v <= 0 {
+				return BadInputf("--%s %s: want a duration above 0", n, v)
+			}
+		default:
+			panic(fmt.Sprintf("cli: Positive: flag --%s is a %T", n, v))
+		}
+	}
+	return nil
+}
+
+// Fraction refuses any of the named float64 flags outside the open
+// interval (0, 1), as exit 2.
+func Fraction(c *urfave.Context, names ...string) error {
+	for _, n := range names {
+		v := c.Float64(n)
+		if !(v > 0 && v < 1) {
+			return BadInputf("--%s %g: want a number between 0 and 1, both excluded", n, v)
+		}
+	}
+	return nil
+}

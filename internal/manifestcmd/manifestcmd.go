@@ -24,6 +24,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/clip"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/manifest"
 )
@@ -116,7 +118,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		opts.MaxBad = maxListedBad
 	}
 	if cfg.Classes != "" {
-		classes, err := readClasses(ctx, store, cfg.Classes)
+		classes, err := stepio.ReadClasses(ctx, store, "--classes", cfg.Classes, true)
 		if err != nil {
 			return nil, err
 		}
@@ -125,57 +127,41 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if cfg.LstPrefix != "" {
 		opts.LstPath = lstPath
 	}
-
-	if obj, err := store.Stat(ctx, cfg.In); err == nil {
+	in, err := stepio.Resolve(ctx, store, "--in", cfg.In, "")
+	if err != nil {
+		return nil, err
+	}
+	if obj, err := store.Stat(ctx, in); err == nil {
 		opts.SizeHint = obj.Size
 	}
-	in, err := store.Open(ctx, cfg.In)
-	if err != nil {
-		if errors.Is(err, storage.ErrNotExist) {
-			return nil, cli.BadInputf("--in %s: no such manifest", cfg.In)
-		}
-		return nil, err
-	}
-	defer in.Close()
-
-	spool, err := storage.NewSpool(cfg.Out)
-	if err != nil {
-		return nil, err
-	}
-	defer spool.Discard()
 	names := []string{FileLabels, FileTrain, FileValidation, FileRejected}
 	if cfg.LstPrefix != "" {
 		names = append(names, FileTrainLst, FileValidationLst)
 	}
-	files := map[string]io.Writer{}
-	for _, n := range names {
-		f, err := spool.Create(n)
-		if err != nil {
-			return nil, err
-		}
-		files[n] = f
-	}
-	out := manifest.Outputs{
-		Labels: files[FileLabels], Train: files[FileTrain], Validation: files[FileValidation],
-		Rejected: files[FileRejected],
-	}
-	if cfg.LstPrefix != "" {
-		out.TrainLst, out.ValidationLst = files[FileTrainLst], files[FileValidationLst]
-	}
 	log.Info("converting manifest", "in", cfg.In, "out", cfg.Out)
-	sum, err := manifest.Convert(ctx, in, opts, out)
+	sum, spool, err := convert(ctx, store, in, cfg, opts, names)
+	var conflicts *manifest.ConflictError
+	if errors.As(err, &conflicts) {
+		spool.Discard()
+		// Lines already written label photos that later lines contradict:
+		// convert again, rejecting every line of those photos.
+		log.Warn("photos labelled differently on different lines: converting again without them",
+			"photos", len(conflicts.Conflicts))
+		opts.Conflicts = conflicts.Conflicts
+		sum, spool, err = convert(ctx, store, in, cfg, opts, names)
+	}
+	if spool != nil {
+		defer spool.Discard()
+	}
 	if err != nil {
 		return nil, convertError(cfg.In, err)
 	}
-	if err := spool.CloseFiles(); err != nil {
-		return nil, err
-	}
 	if sum.Train == 0 {
-		return nil, cli.BadInputf("%s: no photo left for training (%d lines, %d rejected: see %s)", cfg.In, sum.Lines, sum.Rejected(), storage.Join(cfg.Out, FileRejected))
+		return nil, cli.BadInputf("%s: no photo left for training (%d lines, %d rejected: %s)%s", clip.S(cfg.In), sum.Lines, sum.Rejected(), kindList(sum), firstBad(sum))
 	}
 	if sum.Rejected() > 0 {
 		log.Warn("lines not used", "rejected", sum.Rejected(), "invalid", sum.Invalid, "duplicate", sum.Duplicate,
-			"unlabelled", sum.Unlabelled, "filtered", sum.Filtered, "file", storage.Join(cfg.Out, FileRejected))
+			"conflict", sum.Conflicting, "unlabelled", sum.Unlabelled, "filtered", sum.Filtered, "file", storage.Join(cfg.Out, FileRejected))
 	}
 	if sum.LenientConfidence > 0 {
 		log.Warn("confidence given as a string; read as a number", "lines", sum.LenientConfidence)
@@ -214,8 +200,6 @@ func (cfg *Config) check() error {
 	switch {
 	case cfg.In == "":
 		return cli.BadInputf("--in: no manifest given")
-	case cfg.Out == "":
-		return cli.BadInputf("--out: no output folder given")
 	case !(cfg.ValidationFraction >= 0 && cfg.ValidationFraction < 1):
 		return cli.BadInputf("--validation-fraction %g: want a number in [0, 1)", cfg.ValidationFraction)
 	case !(cfg.MinConfidence >= 0 && cfg.MinConfidence <= 1):
@@ -225,30 +209,73 @@ func (cfg *Config) check() error {
 	case cfg.LstPrefix != "" && !storage.IsS3(cfg.LstPrefix):
 		return cli.BadInputf("--lst-prefix %s: want an s3:// prefix (the photos are copied there for File-mode training)", cfg.LstPrefix)
 	}
-	return nil
+	return stepio.OutFolder("--out", cfg.Out)
 }
 
-// readClasses reads --classes: a file (label-category config or a list) or
-// the list itself.
-func readClasses(ctx context.Context, store *storage.Storage, v string) (*manifest.ClassMap, error) {
-	data, err := store.ReadFile(ctx, v)
-	switch {
-	case err == nil:
-		m, err := manifest.ReadClasses(strings.NewReader(string(data)))
-		if err != nil {
-			return nil, cli.BadInputf("--classes %s: %v", v, err)
+// convert runs manifest.Convert once into a new spool, which the caller
+// discards.
+func convert(ctx context.Context, store *storage.Storage, uri string, cfg Config, opts manifest.ConvertOptions, names []string) (*manifest.Summary, *storage.Spool, error) {
+	in, err := store.Open(ctx, uri)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotExist) {
+			return nil, nil, cli.BadInputf("--in %s: no such manifest", clip.S(cfg.In))
 		}
-		return m, nil
-	case errors.Is(err, storage.ErrNotExist) && !storage.IsS3(v):
-		m, err := manifest.ParseClassList(v)
-		if err != nil {
-			return nil, cli.BadInputf("--classes %q: not a file, and as a list of class names: %v", v, err)
-		}
-		return m, nil
-	case errors.Is(err, storage.ErrNotExist):
-		return nil, cli.BadInputf("--classes %s: no such file", v)
+		return nil, nil, err
 	}
-	return nil, err
+	defer in.Close()
+	spool, err := storage.NewSpool(cfg.Out)
+	if err != nil {
+		return nil, nil, err
+	}
+	files := map[string]io.Writer{}
+	for _, n := range names {
+		f, err := spool.Create(n)
+		if err != nil {
+			return nil, spool, err
+		}
+		files[n] = f
+	}
+	out := manifest.Outputs{
+		Labels: files[FileLabels], Train: files[FileTrain], Validation: files[FileValidation],
+		Rejected: files[FileRejected], TrainLst: files[FileTrainLst], ValidationLst: files[FileValidationLst],
+	}
+	sum, err := manifest.Convert(ctx, in, opts, out)
+	if err != nil {
+		return sum, spool, err
+	}
+	return sum, spool, spool.CloseFiles()
+}
+
+// kindList counts rejected lines by kind: "2 invalid, 1 duplicate".
+func kindList(sum *manifest.Summary) string {
+	var parts []string
+	for _, k := range []struct {
+		n    int
+		kind manifest.Kind
+	}{{sum.Invalid, manifest.Invalid}, {sum.Duplicate, manifest.Duplicate}, {sum.Conflicting, manifest.Conflicting},
+		{sum.Unlabelled, manifest.Unlabelled}, {sum.Filtered, manifest.Filtered}} {
+		if k.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", k.n, k.kind))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// firstBad lists the first bad lines for a message.
+func firstBad(sum *manifest.Summary) string {
+	var b strings.Builder
+	for i, l := range sum.FirstBad {
+		if i == 5 {
+			fmt.Fprintf(&b, "\n  … (%d more)", len(sum.FirstBad)-5)
+			break
+		}
+		b.WriteString("\n  ")
+		b.WriteString(l.Error())
+	}
+	return b.String()
 }
 
 // convertError gives bad input its exit code and the manifest's name.
@@ -257,6 +284,8 @@ func convertError(in string, err error) error {
 	switch {
 	case errors.As(err, &bad):
 		return cli.BadInput(fmt.Errorf("%s: %w\n(rerun with --on-bad-line skip to write them to %s and go on)", in, err, FileRejected))
+	case errors.Is(err, manifest.ErrEmpty):
+		return cli.BadInput(fmt.Errorf("--in %s: %w", clip.S(in), err))
 	case errors.Is(err, manifest.ErrAmbiguousAttribute), errors.Is(err, manifest.ErrNoAttribute), errors.Is(err, manifest.ErrClassList):
 		return cli.BadInput(fmt.Errorf("%s: %w", in, err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -292,6 +321,7 @@ func newResult(cfg Config, sum *manifest.Summary) *Result {
 		RejectedByKind: map[string]int{
 			manifest.Invalid.String(): sum.Invalid, manifest.Unlabelled.String(): sum.Unlabelled,
 			manifest.Duplicate.String(): sum.Duplicate, manifest.Filtered.String(): sum.Filtered,
+			manifest.Conflicting.String(): sum.Conflicting,
 		},
 		LenientConfidence: sum.LenientConfidence,
 	}

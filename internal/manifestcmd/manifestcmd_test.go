@@ -56,7 +56,7 @@ func TestSkipBadLines(t *testing.T) {
 	if got, want := res.Rows["train"]+res.Rows["validation"], 3; got != want {
 		t.Errorf("photos kept = %d, want %d", got, want)
 	}
-	wantKinds := map[string]int{"invalid": 2, "unlabelled": 1, "duplicate": 1, "filtered": 1}
+	wantKinds := map[string]int{"invalid": 2, "unlabelled": 1, "duplicate": 1, "filtered": 1, "conflict": 0}
 	if diff := cmp.Diff(wantKinds, res.RejectedByKind); diff != "" {
 		t.Errorf("rejected by kind (-want +got):\n%s", diff)
 	}

@@ -38,6 +38,9 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 		&urfave.IntFlag{Name: "copy-concurrency", Value: 32, Usage: "concurrent photo copies for --lst-prefix"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
+		if err := cli.Positive(c, "copy-concurrency"); err != nil {
+			return nil, err
+		}
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
 		res, err := Run(ctx, store, Config{
 			In:                 c.String("in"),
