@@ -62,7 +62,7 @@ func TestBadInputs(t *testing.T) {
 			Words: []string{"line 4", "UTF-8"}, NoOutput: []string{"out"},
 		},
 		{
-			Name:  "oversized line",
+			Name: "oversized line",
 			Setup: func(tb testing.TB, dir string) []string {
 				good, err := os.ReadFile(bad + "multilabel-line.manifest")
 				if err != nil {
