@@ -43,8 +43,17 @@ func ReadReviewsCSV(r io.Reader, name string) (reviews []Review, bad []*RowError
 		}
 		if err != nil {
 			if pe := (*csv.ParseError)(nil); errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+				// The review_id, when the row reaches it, still tells
+				// whose row it is: that review goes to a person.
+				rv := Review{ImageIndex: -1}
+				if cols[0] < len(rec) {
+					rv.ReviewID = strings.TrimSpace(rec[cols[0]])
+				}
+				if cols[1] < len(rec) {
+					rv.ReviewType = strings.TrimSpace(rec[cols[1]])
+				}
 				bad = append(bad, &RowError{Name: name, Row: row,
-					Reason: fmt.Sprintf("%d fields, want %d as in the header", len(rec), len(header)), Review: Review{ImageIndex: -1}})
+					Reason: fmt.Sprintf("%d fields, want %d as in the header", len(rec), len(header)), Review: rv})
 				continue
 			}
 			// Other CSV errors (a stray quote) leave the reader unsure

@@ -6,18 +6,18 @@ package creditcmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/internal/creditreport"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/manifest"
 )
@@ -54,8 +54,31 @@ func Calibrate(ctx context.Context, store *storage.Storage, cfg CalibrateConfig)
 	if log == nil {
 		log = slog.Default()
 	}
-	if cfg.Out == "" {
-		return nil, cli.BadInputf("--out: where the calibrated policy goes")
+	if err := stepio.OutFile("--out", cfg.Out); err != nil {
+		return nil, err
+	}
+	if cfg.Report != "" {
+		if err := stepio.OutFile("--report", cfg.Report); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		v    float64
+	}{{"--target-accuracy", cfg.Options.TargetAccuracy}, {"--delta", cfg.Options.Delta}} {
+		if !(f.v > 0 && f.v < 1) {
+			return nil, cli.BadInputf("%s %g: want a number between 0 and 1, both excluded", f.flag, f.v)
+		}
+	}
+	split := cfg.Split
+	switch split {
+	case "":
+		split = manifest.SplitValidation
+	case manifest.SplitValidation, "all":
+	case manifest.SplitTrain:
+		return nil, cli.BadInputf("--split train: the model was trained on those photos, and its confidence on them is higher than on new ones, so thresholds calibrated there would not hold; want validation (photos held out of training) or all")
+	default:
+		return nil, cli.BadInputf("--split %s: want validation or all", clip.Q(split))
 	}
 	policy, err := readPolicy(ctx, store, cfg.Policy)
 	if err != nil {
@@ -65,17 +88,13 @@ func Calibrate(ctx context.Context, store *storage.Storage, cfg CalibrateConfig)
 	if err != nil {
 		return nil, err
 	}
-	data, err := store.ReadFile(ctx, cfg.Labels)
+	data, labelsFile, err := stepio.ReadParquet(ctx, store, "--labels", cfg.Labels, "labels.parquet", "the manifest step's labels.parquet")
 	if err != nil {
-		return nil, inputError("--labels", cfg.Labels, err)
+		return nil, err
 	}
-	labels, err := manifest.ReadLabels(ctx, bytes.NewReader(data), cfg.Labels)
+	labels, err := manifest.ReadLabels(ctx, bytes.NewReader(data), labelsFile)
 	if err != nil {
-		return nil, cli.BadInput(err)
-	}
-	split := cfg.Split
-	if split == "" {
-		split = manifest.SplitValidation
+		return nil, cli.BadInput(fmt.Errorf("--labels: %w", err))
 	}
 	truth := map[string]string{}
 	multi := map[string]bool{}
@@ -121,7 +140,7 @@ func Calibrate(ctx context.Context, store *storage.Storage, cfg CalibrateConfig)
 	}
 	res := &CalibrateResult{
 		Policy: cfg.Out, PolicyVersion: cal.Policy.Version, Report: cfg.Report, Photos: len(set), Skipped: skipped,
-		Thresholds: map[string]map[string]any{}, Target: opt(cfg.Options.TargetAccuracy, 0.98), Delta: opt(cfg.Options.Delta, 0.05), Certified: true,
+		Thresholds: map[string]map[string]any{}, Target: cfg.Options.TargetAccuracy, Delta: cfg.Options.Delta, Certified: true,
 	}
 	for class, t := range cal.Policy.Thresholds {
 		res.Thresholds[class] = map[string]any{"grant": thresholdJSON(t.Grant), "reject": thresholdJSON(t.Reject)}
@@ -149,13 +168,6 @@ func Calibrate(ctx context.Context, store *storage.Storage, cfg CalibrateConfig)
 		}
 	}
 	return res, nil
-}
-
-func opt(v, def float64) float64 {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // thresholdJSON writes "never" for a decision that is never automatic.
@@ -241,35 +253,25 @@ func readPolicy(ctx context.Context, store *storage.Storage, uri string) (*credi
 	if uri == "" {
 		return credit.DefaultPolicy(), nil
 	}
-	data, err := store.ReadFile(ctx, uri)
+	data, file, err := stepio.ReadFile(ctx, store, "--policy", uri, "")
 	if err != nil {
-		return nil, inputError("--policy", uri, err)
+		return nil, err
 	}
 	p, err := credit.ParsePolicy(bytes.NewReader(data))
 	if err != nil {
-		return nil, cli.BadInputf("--policy %s: %v", uri, err)
+		return nil, cli.BadInputf("--policy %s: %v", clip.S(file), err)
 	}
 	return p, nil
 }
 
 func readPredictions(ctx context.Context, store *storage.Storage, uri string) ([]inspect.PredictionRow, error) {
-	if !strings.HasSuffix(uri, ".parquet") {
-		uri = storage.Join(uri, "predictions.parquet")
-	}
-	data, err := store.ReadFile(ctx, uri)
+	data, file, err := stepio.ReadParquet(ctx, store, "--predictions", uri, "predictions.parquet", "the predictions step's predictions.parquet")
 	if err != nil {
-		return nil, inputError("--predictions", uri, err)
+		return nil, err
 	}
-	rows, err := inspect.ReadPredictions(bytes.NewReader(data), uri)
+	rows, err := inspect.ReadPredictions(bytes.NewReader(data), file)
 	if err != nil {
-		return nil, cli.BadInput(err)
+		return nil, cli.BadInput(fmt.Errorf("--predictions: %w", err))
 	}
 	return rows, nil
-}
-
-func inputError(flag, uri string, err error) error {
-	if errors.Is(err, storage.ErrNotExist) {
-		return cli.BadInputf("%s %s: no such file", flag, uri)
-	}
-	return err
 }

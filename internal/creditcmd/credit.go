@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,7 +17,9 @@ import (
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/internal/creditreport"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 )
 
@@ -33,7 +36,15 @@ type CreditConfig struct {
 	Policy      string // the calibrated policy
 	Out         string // the output folder: decisions.parquet, summary.json
 	Report      string // the HTML report; "" = none
-	Logger      *slog.Logger
+	// OnBadRow says what to do with a row of the reviews file that names
+	// no review (no usable review_id): "fail" (the default) or "skip" (to
+	// rejected.jsonl). A bad row that names its review sends that review to
+	// a person either way.
+	OnBadRow string
+	// AllowEmpty accepts a reviews file with no rows (a day with no
+	// reviews); without it, that is bad input.
+	AllowEmpty bool
+	Logger     *slog.Logger
 }
 
 // CreditResult is the credit step's result JSON.
@@ -47,11 +58,25 @@ type CreditResult struct {
 	AutomationRate float64        `json:"automation_rate"`
 	CreditsGranted int64          `json:"credits_granted"`
 	ManualReasons  map[string]int `json:"manual_reasons"`
-	// BadRows counts rows of the reviews file that could not be read; their
-	// reviews went to a person.
-	BadRows        int     `json:"bad_rows"`
+	// BadRows counts rows of the reviews file that could not be used;
+	// the reviews they name went to a person.
+	BadRows int `json:"bad_rows"`
+	// Rejected counts bad rows that name no review (--on-bad-row skip),
+	// written to rejected.jsonl.
+	Rejected    int    `json:"rejected"`
+	RejectedURI string `json:"rejected_uri,omitempty"`
+	// Mismatched counts photos whose prediction is of another photo than
+	// the review's (the reviews file and the staged photos disagree):
+	// their reviews went to a person.
+	Mismatched     int     `json:"mismatched_photos"`
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
 }
+
+// FileRejected holds the rows of the reviews file that name no review.
+const FileRejected = "rejected.jsonl"
+
+// statusMismatch marks a photo whose prediction is of another photo.
+const statusMismatch = "mismatch"
 
 // Credit does the credit step.
 func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*CreditResult, error) {
@@ -63,6 +88,17 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 	if cfg.Out == "" || cfg.Reviews == "" || cfg.Policy == "" {
 		return nil, cli.BadInputf("--reviews, --policy and --out are required")
 	}
+	if cfg.OnBadRow != "" && cfg.OnBadRow != "fail" && cfg.OnBadRow != "skip" {
+		return nil, cli.BadInputf("--on-bad-row %s: want fail or skip", clip.Q(cfg.OnBadRow))
+	}
+	if err := stepio.OutFolder("--out", cfg.Out); err != nil {
+		return nil, err
+	}
+	if cfg.Report != "" {
+		if err := stepio.OutFile("--report", cfg.Report); err != nil {
+			return nil, err
+		}
+	}
 	policy, err := readPolicy(ctx, store, cfg.Policy)
 	if err != nil {
 		return nil, err
@@ -71,20 +107,30 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 	if err != nil {
 		return nil, err
 	}
-	reviews, bad, err := readReviews(ctx, store, cfg.Reviews)
+	reviews, bad, err := stepio.ReadReviews(ctx, store, "--reviews", cfg.Reviews)
 	if err != nil {
 		return nil, err
 	}
+	if len(reviews)+len(bad) == 0 && !cfg.AllowEmpty {
+		return nil, cli.BadInputf("--reviews %s: no rows: a day with no reviews? (--allow-empty accepts it)", clip.S(cfg.Reviews))
+	}
 	// A review with a bad row cannot be judged on the photos that read
-	// well: it goes to a person. Rows without a review id are counted.
+	// well: it goes to a person. A row that names no review cannot be
+	// decided at all: it fails the step, or with --on-bad-row skip goes
+	// to rejected.jsonl.
 	badReview := map[string]string{}
+	var unidentified []*inspect.RowError
 	for _, b := range bad {
-		if b.Review.ReviewID == "" {
+		if !b.Identified() {
+			unidentified = append(unidentified, b)
 			continue
 		}
-		if _, seen := badReview[b.Review.ReviewID]; !seen && !b.Duplicate {
+		if _, seen := badReview[b.Review.ReviewID]; !seen {
 			badReview[b.Review.ReviewID] = b.Error()
 		}
+	}
+	if len(unidentified) > 0 && cfg.OnBadRow != "skip" {
+		return nil, unidentifiedError(cfg, unidentified)
 	}
 	type key struct {
 		id  string
@@ -97,9 +143,12 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 		byPhoto[key{p.ReviewID, p.ImageIndex}] = p
 		day, model, job = p.Day, p.Model, p.TransformJob
 	}
-	// Every photo of every review, with its prediction or without.
+	// Every photo of every review, with its prediction or without. A
+	// prediction counts only for the photo it was made on: the review's
+	// row and the staged photo must name the same image.
 	grouped := map[string]*credit.Review{}
 	var order []string
+	var mismatched []string // review IDs
 	for _, r := range reviews {
 		rv, ok := grouped[r.ReviewID]
 		if !ok {
@@ -110,20 +159,39 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 		ph := credit.Photo{Index: r.ImageIndex, Status: inspect.StatusMissing, Confidence: math.NaN(),
 			Reason: "no prediction: the photo was not staged or not transformed"}
 		if p, ok := byPhoto[key{r.ReviewID, r.ImageIndex}]; ok {
-			ph.Status, ph.Class, ph.Confidence, ph.Reason = p.Status, p.ClassName, p.Confidence, p.Reason
+			if p.ImageURI == r.ImageURI {
+				ph.Status, ph.Class, ph.Confidence, ph.Reason = p.Status, p.ClassName, p.Confidence, p.Reason
+			} else {
+				ph.Status = statusMismatch
+				ph.Reason = fmt.Sprintf("the prediction is of %s, not of this review's photo %s", clip.Q(p.ImageURI), clip.Q(r.ImageURI))
+				mismatched = append(mismatched, r.ReviewID)
+			}
 		}
 		rv.Photos = append(rv.Photos, ph)
 	}
 	for _, b := range bad {
 		id := b.Review.ReviewID
 		if _, isBad := badReview[id]; isBad && grouped[id] == nil {
-			grouped[id] = &credit.Review{ID: id, Type: b.Review.ReviewType}
+			typ := b.Review.ReviewType
+			if typ != inspect.ProductReview && typ != inspect.StyleReview {
+				typ = ""
+			}
+			grouped[id] = &credit.Review{ID: id, Type: typ}
 			order = append(order, id)
 		}
 	}
+	if len(mismatched) > 0 {
+		log.Warn("photos whose prediction is of another photo: their reviews go to a person",
+			"photos", len(mismatched), "first_reviews", firstIDs(mismatched, 5))
+	}
+	if len(badReview) > 0 {
+		log.Warn("reviews with a bad row: they go to a person", "reviews", len(badReview),
+			"first_reviews", firstIDs(slices.Sorted(maps.Keys(badReview)), 5))
+	}
 	slices.Sort(order)
 	res := &CreditResult{Day: day, PolicyVersion: policy.Version, Reviews: len(order), Report: cfg.Report,
-		ByDecision: map[string]int{credit.Grant: 0, credit.Reject: 0, credit.Manual: 0}, ManualReasons: map[string]int{}, BadRows: len(bad)}
+		ByDecision: map[string]int{credit.Grant: 0, credit.Reject: 0, credit.Manual: 0}, ManualReasons: map[string]int{}, BadRows: len(bad),
+		Rejected: len(unidentified), Mismatched: len(mismatched)}
 	rows := make([]credit.DecisionRow, 0, len(order))
 	byType := map[string]creditreport.Counts{}
 	for _, id := range order {
@@ -168,6 +236,15 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 	if err := spool.WriteFile(FileDecisions, func(w io.Writer) error { return credit.WriteDecisions(w, rows) }); err != nil {
 		return nil, err
 	}
+	published := []string{FileDecisions}
+	if len(unidentified) > 0 {
+		if err := spool.WriteFile(FileRejected, func(w io.Writer) error { return writeRejected(w, unidentified) }); err != nil {
+			return nil, err
+		}
+		res.RejectedURI = storage.Join(cfg.Out, FileRejected)
+		published = append(published, FileRejected)
+		log.Warn("rows that name no review were not decided", "rows", len(unidentified), "file", res.RejectedURI)
+	}
 	res.Decisions = storage.Join(cfg.Out, FileDecisions)
 	res.ElapsedSeconds = time.Since(start).Seconds()
 	if err := spool.WriteFile(FileSummary, func(w io.Writer) error {
@@ -177,7 +254,7 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 	}); err != nil {
 		return nil, err
 	}
-	if err := spool.Publish(ctx, store, FileDecisions, FileSummary); err != nil {
+	if err := spool.Publish(ctx, store, append(published, FileSummary)...); err != nil {
 		return nil, err
 	}
 	if cfg.Report != "" {
@@ -213,6 +290,11 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 // manualReason says in a few words why a review went to a person.
 func manualReason(rv *credit.Review) string {
 	for _, p := range rv.Photos {
+		if p.Status == statusMismatch {
+			return "a photo's prediction is of another photo"
+		}
+	}
+	for _, p := range rv.Photos {
 		if p.Status != inspect.StatusOK {
 			return "a photo has no usable prediction (" + p.Status + ")"
 		}
@@ -241,22 +323,58 @@ func certificateNotes(p *credit.Policy) []string {
 	return notes
 }
 
-func readReviews(ctx context.Context, store *storage.Storage, uri string) ([]inspect.Review, []*inspect.RowError, error) {
-	data, err := store.ReadFile(ctx, uri)
-	if err != nil {
-		return nil, nil, inputError("--reviews", uri, err)
+// firstIDs lists at most n IDs for a log line.
+func firstIDs(ids []string, n int) []string {
+	out := make([]string, 0, min(n, len(ids)))
+	for _, id := range ids {
+		if len(out) == n {
+			break
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, clip.S(id))
+		}
 	}
-	var reviews []inspect.Review
-	var bad []*inspect.RowError
-	if strings.HasSuffix(strings.ToLower(uri), ".csv") {
-		reviews, bad, err = inspect.ReadReviewsCSV(bytes.NewReader(data), uri)
-	} else {
-		reviews, bad, err = inspect.ReadReviewsParquet(bytes.NewReader(data), uri)
+	return out
+}
+
+// maxListed is how many bad rows a failing step lists.
+const maxListed = 20
+
+// unidentifiedError lists the rows that name no review.
+func unidentifiedError(cfg CreditConfig, rows []*inspect.RowError) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d %s no review, so no decision can be made on them", clip.S(cfg.Reviews), len(rows), map[bool]string{true: "row names", false: "rows name"}[len(rows) == 1])
+	for i, r := range rows {
+		if i == maxListed {
+			fmt.Fprintf(&b, "\n  … and %d more", len(rows)-maxListed)
+			break
+		}
+		b.WriteString("\n  ")
+		b.WriteString(r.Error())
 	}
-	if err != nil {
-		return nil, nil, cli.BadInput(err)
+	fmt.Fprintf(&b, "\n(rerun with --on-bad-row skip to write them to %s and decide the rest)", FileRejected)
+	return cli.BadInput(errors.New(b.String()))
+}
+
+// rejectedRow is a line of rejected.jsonl.
+type rejectedRow struct {
+	Row      int    `json:"row"`
+	Column   string `json:"column,omitempty"`
+	Reason   string `json:"reason"`
+	ReviewID string `json:"review_id,omitempty"`
+	ImageURI string `json:"image_uri,omitempty"`
+}
+
+func writeRejected(w io.Writer, rows []*inspect.RowError) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range rows {
+		if err := enc.Encode(rejectedRow{Row: r.Row, Column: r.Column, Reason: r.Reason,
+			ReviewID: clip.S(r.Review.ReviewID), ImageURI: clip.S(r.Review.ImageURI)}); err != nil {
+			return err
+		}
 	}
-	return reviews, bad, nil
+	return nil
 }
 
 // manualDecision sends a review to a person for a reason of its own.

@@ -49,7 +49,7 @@ func probs(pred int, conf float64) []float64 {
 	return p
 }
 
-func writePredictions(t *testing.T, path string, rows []inspect.PredictionRow) {
+func writePredictions(t testing.TB, path string, rows []inspect.PredictionRow) {
 	t.Helper()
 	var buf bytes.Buffer
 	pw, err := inspect.NewPredictionWriter(&buf)
@@ -85,6 +85,7 @@ func TestCalibrateThenCredit(t *testing.T) {
 	cal, err := creditcmd.Calibrate(ctx, store, creditcmd.CalibrateConfig{
 		Predictions: filepath.Join(dir, "val-predictions.parquet"), Labels: filepath.Join(dir, "labels.parquet"),
 		Out: filepath.Join(dir, "policy.yaml"), Report: filepath.Join(dir, "calibration.html"), Logger: quiet,
+		Options: credit.CalibrateOptions{TargetAccuracy: 0.98, Delta: 0.05},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -27,13 +27,16 @@ of what they guarantee to --out, and an HTML report to --report.`,
 		&urfave.StringFlag{Name: "predictions", Usage: "predictions.parquet of labelled photos", Required: true},
 		&urfave.StringFlag{Name: "labels", Usage: "the manifest step's labels.parquet", Required: true},
 		&urfave.StringFlag{Name: "policy", Usage: "the policy to calibrate (default: the built-in rule, nothing automatic)"},
-		&urfave.StringFlag{Name: "split", Value: "validation", Usage: "the labels' split to calibrate on: validation or all"},
+		&urfave.StringFlag{Name: "split", Value: "validation", Usage: "the labels' split to calibrate on: validation (held out of training) or all (when every photo was held out); never train"},
 		&urfave.Float64Flag{Name: "target-accuracy", Value: 0.98, Usage: "accuracy each family of automatic decisions must reach"},
 		&urfave.Float64Flag{Name: "delta", Value: 0.05, Usage: "chance the guarantee fails, over the draw of the calibration set"},
 		&urfave.StringFlag{Name: "out", Usage: "where the calibrated policy (YAML) goes", Required: true},
 		&urfave.StringFlag{Name: "report", Usage: "where the HTML report goes"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
+		if err := cli.Fraction(c, "target-accuracy", "delta"); err != nil {
+			return nil, err
+		}
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
 		res, err := Calibrate(ctx, store, CalibrateConfig{
 			Predictions: c.String("predictions"), Labels: c.String("labels"), Policy: c.String("policy"),
@@ -63,12 +66,15 @@ reasons, line by line) and summary.json into --out, and an HTML report to --repo
 		&urfave.StringFlag{Name: "policy", Usage: "the calibrated policy (YAML)", Required: true},
 		&urfave.StringFlag{Name: "out", Usage: "the output folder", Required: true},
 		&urfave.StringFlag{Name: "report", Usage: "where the HTML report goes"},
+		&urfave.StringFlag{Name: "on-bad-row", Value: "fail", Usage: "a row that names no review: fail (exit 2) or skip (to rejected.jsonl); a bad row that names its review sends it to a person either way"},
+		&urfave.BoolFlag{Name: "allow-empty", Usage: "accept a reviews file with no rows (a day with no reviews)"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
 		res, err := Credit(ctx, store, CreditConfig{
 			Predictions: c.String("predictions"), Reviews: c.String("reviews"), Policy: c.String("policy"),
-			Out: c.String("out"), Report: c.String("report"), Logger: env.Logger,
+			Out: c.String("out"), Report: c.String("report"), OnBadRow: c.String("on-bad-row"), AllowEmpty: c.Bool("allow-empty"),
+			Logger: env.Logger,
 		})
 		if res == nil {
 			return nil, err
