@@ -172,7 +172,7 @@ func TestCreditDecidesOnTheClassifiedPhotoOnly(t *testing.T) {
 func TestCreditBadRowsGoToAPerson(t *testing.T) {
 	tests := []struct {
 		name, reviews, id, reason string
-		reviewsN, badRows     int
+		reviewsN, badRows         int
 	}{
 		{"short row", "testdata/short-row.csv", "r-2", "2 fields, want 7", 3, 1},
 		{"rows disagree on the type", "testdata/two-types.csv", "r-3", "a review has one type", 2, 1},
