@@ -24,6 +24,14 @@ var otherImageExts = map[string]bool{
 	".heic": true, ".heif": true, ".avif": true, ".svg": true, ".ico": true, ".jxl": true,
 }
 
+// PhotoExtDecides reports whether uri's extension alone decides PhotoType,
+// so that a caller who could read the photo's first bytes need not.
+func PhotoExtDecides(uri string) bool {
+	ext := strings.ToLower(path.Ext(uri))
+	_, ok := photoExts[ext]
+	return ok || otherImageExts[ext]
+}
+
 // PhotoType is the one rule, used by the manifest step for training photos
 // and by the stage step for the day's photos, for whether the built-in
 // image-classification algorithm can read a photo. It returns the photo's

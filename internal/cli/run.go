@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+
+	"github.com/reviewlens/reviewlens/internal/clip"
 	urfave "github.com/urfave/cli/v2"
 )
 
@@ -55,8 +57,13 @@ func Run(ctx context.Context, app *urfave.App, args []string, stdout, stderr io.
 	code := ExitCode(err)
 	name := commandPath(app, args)
 	// The message is printed as it is: a step listing bad lines puts one on
-	// each line, for people to read.
-	fmt.Fprintf(stderr, "%s: %s\n", name, err)
+	// each line, for people to read. Each line is cut to a few KB, a last
+	// guard against a value quoted whole.
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = clip.Line(l, maxMessageLine)
+	}
+	fmt.Fprintf(stderr, "%s: %s\n", name, strings.Join(lines, "\n"))
 	if code == ExitBadInput && !fromStep {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", name)
 	}
@@ -232,7 +239,7 @@ func newLogger(w io.Writer, terminal bool, level, format string) (*slog.Logger, 
 	default:
 		return nil, BadInputf("--%s %q: want debug, info, warn or error", flagLogLevel, level)
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: clipAttr}
 	switch strings.ToLower(format) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
@@ -246,6 +253,31 @@ func newLogger(w io.Writer, terminal bool, level, format string) (*slog.Logger, 
 	default:
 		return nil, BadInputf("--%s %q: want auto, json or text", flagLogFormat, format)
 	}
+}
+
+// maxMessageLine bounds a line of the final message, and maxLogValue a
+// string or error value in a log record: the values a step quotes are cut
+// to clip.MaxBytes already, and these catch any that is not.
+const (
+	maxMessageLine = 4 << 10
+	maxLogValue    = 16 << 10
+)
+
+// clipAttr cuts long strings and errors in log records.
+func clipAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); len(s) > maxLogValue {
+			return slog.String(a.Key, clip.Line(s, maxLogValue))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			if s := err.Error(); len(s) > maxLogValue {
+				return slog.String(a.Key, clip.Line(s, maxLogValue))
+			}
+		}
+	}
+	return a
 }
 
 // isTerminal reports whether w is a terminal.

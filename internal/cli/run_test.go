@@ -198,3 +198,26 @@ func TestTimeoutReachesAction(t *testing.T) {
 		t.Errorf("stdout = %q, want the partial result", out.stdout)
 	}
 }
+
+// TestHugeValuesAreCut: a value of many MB quoted whole in an error or a
+// log line costs a few KB of stderr, not the value twice over.
+func TestHugeValuesAreCut(t *testing.T) {
+	huge := strings.Repeat("x", 50<<20)
+	step := Step{
+		Name: "t",
+		Action: func(ctx context.Context, _ *urfave.Context, env *Env) (any, error) {
+			env.Logger.Warn("bad row", "image_uri", huge, "err", errors.New("row 3: "+huge))
+			return nil, BadInputf("row 3: image_uri %s: too long", huge)
+		},
+	}
+	out := run(t, t.Context(), SingleApp(step), "reviewlens-t")
+	if out.code != ExitBadInput {
+		t.Fatalf("exit %d, want %d", out.code, ExitBadInput)
+	}
+	if n := len(out.stderr); n > 128<<10 {
+		t.Errorf("stderr is %d bytes for a 50 MB value, want a few KB", n)
+	}
+	if !strings.Contains(out.stderr, "(52428800 bytes)") && !strings.Contains(out.stderr, "bytes)") {
+		t.Errorf("stderr does not give the full length of the value cut")
+	}
+}

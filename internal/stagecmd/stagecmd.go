@@ -25,8 +25,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -39,7 +37,10 @@ import (
 
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/clip"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/manifest"
 )
 
 // Output file names in the --out folder.
@@ -83,6 +84,9 @@ type Config struct {
 	InputPrefix string
 	Copy        bool   // copy every photo, even when they share a prefix
 	OnBadRow    string // "fail" (default) or "skip"
+	// AllowEmpty accepts a reviews file with no rows: the step then
+	// writes an empty staging (no transform to run) instead of failing.
+	AllowEmpty bool
 	// MaxPayloadMB is the transform job's MaxPayloadInMB (1–100; 0 means
 	// 6): a larger photo is refused.
 	MaxPayloadMB int
@@ -145,9 +149,15 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		log = slog.Default()
 	}
 	log.Info("reading reviews", "reviews", cfg.Reviews, "day", cfg.Day)
-	reviews, bad, err := readReviews(ctx, store, cfg.Reviews)
+	reviews, bad, err := stepio.ReadReviews(ctx, store, "--reviews", cfg.Reviews)
 	if err != nil {
 		return nil, err
+	}
+	if len(reviews)+len(bad) == 0 {
+		if !cfg.AllowEmpty {
+			return nil, cli.BadInputf("--reviews %s: no rows: a day with no reviews? (--allow-empty accepts it)", clip.S(cfg.Reviews))
+		}
+		log.Warn("no reviews: nothing to stage", "reviews", cfg.Reviews)
 	}
 	if len(bad) > 0 && cfg.OnBadRow != "skip" {
 		return nil, badRowsError(bad, cfg)
@@ -180,7 +190,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		return nil, err
 	}
 	res := newResult(cfg, reviews, bad, rejected, st)
-	if len(st.rows) == 0 {
+	if len(st.rows) == 0 && !(cfg.AllowEmpty && len(reviews)+len(bad) == 0) {
 		return nil, cli.BadInputf("%s: no photo to transform (%d rows, %d rejected: %s)", cfg.Reviews, res.Photos, res.Rejected, reasonList(res.RejectedByReason))
 	}
 	if len(rejected) > 0 {
@@ -210,10 +220,8 @@ func (cfg *Config) check() error {
 		return cli.BadInputf("--reviews: no reviews file given")
 	case cfg.Day == "":
 		return cli.BadInputf("--day: no day given, want YYYY-MM-DD")
-	case cfg.Out == "":
-		return cli.BadInputf("--out: no output folder given")
 	case cfg.OnBadRow != "" && cfg.OnBadRow != "fail" && cfg.OnBadRow != "skip":
-		return cli.BadInputf("--on-bad-row %q: want fail or skip", cfg.OnBadRow)
+		return cli.BadInputf("--on-bad-row %s: want fail or skip", clip.Q(cfg.OnBadRow))
 	case cfg.MaxPayloadMB < 1 || cfg.MaxPayloadMB > 100:
 		// 0 is SageMaker's chunked encoding, which built-in algorithms
 		// do not support.
@@ -222,7 +230,10 @@ func (cfg *Config) check() error {
 		return cli.BadInputf("--copy: give --input-prefix, where the photos are copied")
 	}
 	if d, err := time.Parse(time.DateOnly, cfg.Day); err != nil || d.Format(time.DateOnly) != cfg.Day {
-		return cli.BadInputf("--day %q: want a date YYYY-MM-DD", cfg.Day)
+		return cli.BadInputf("--day %s: want a date YYYY-MM-DD", clip.Q(cfg.Day))
+	}
+	if err := stepio.OutFolder("--out", cfg.Out); err != nil {
+		return err
 	}
 	for _, f := range []struct{ flag, uri string }{{"--reviews", cfg.Reviews}, {"--out", cfg.Out}, {"--input-prefix", cfg.InputPrefix}} {
 		if strings.Contains(f.uri, "://") && !storage.IsS3(f.uri) && !strings.HasPrefix(f.uri, "file://") {
@@ -230,93 +241,6 @@ func (cfg *Config) check() error {
 		}
 	}
 	return nil
-}
-
-// readReviews reads --reviews: Parquet or CSV by its extension, else by its
-// first bytes. An S3 file is downloaded to a temporary file first (Parquet
-// needs random access).
-func readReviews(ctx context.Context, store *storage.Storage, uri string) ([]inspect.Review, []*inspect.RowError, error) {
-	f, err := localCopy(ctx, store, uri)
-	if err != nil {
-		if errors.Is(err, storage.ErrNotExist) {
-			return nil, nil, cli.BadInputf("--reviews %s: no such file", uri)
-		}
-		return nil, nil, err
-	}
-	defer f.Close()
-
-	parquet := false
-	switch strings.ToLower(path.Ext(uri)) {
-	case ".parquet":
-		parquet = true
-	case ".csv":
-	default:
-		var magic [4]byte
-		n, _ := io.ReadFull(f, magic[:])
-		parquet = string(magic[:n]) == "PAR1"
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, nil, err
-		}
-	}
-	var reviews []inspect.Review
-	var bad []*inspect.RowError
-	if parquet {
-		reviews, bad, err = inspect.ReadReviewsParquet(f, uri)
-	} else {
-		reviews, bad, err = inspect.ReadReviewsCSV(f, uri)
-	}
-	if err != nil {
-		return nil, nil, cli.BadInput(fmt.Errorf("--reviews: %w", err))
-	}
-	return reviews, bad, nil
-}
-
-// localCopy opens a local file, or downloads an S3 object to a temporary
-// file that is removed when it is closed.
-func localCopy(ctx context.Context, store *storage.Storage, uri string) (*tempFile, error) {
-	if !storage.IsS3(uri) {
-		f, err := os.Open(strings.TrimPrefix(uri, "file://"))
-		if err != nil {
-			return nil, err
-		}
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			f.Close()
-			return nil, fmt.Errorf("%s is a folder: %w", uri, storage.ErrNotExist)
-		}
-		return &tempFile{File: f}, nil
-	}
-	rc, err := store.Open(ctx, uri)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	f, err := os.CreateTemp("", "reviewlens-reviews-*")
-	if err != nil {
-		return nil, err
-	}
-	tf := &tempFile{File: f, remove: true}
-	if _, err := io.Copy(f, rc); err != nil {
-		tf.Close()
-		return nil, fmt.Errorf("read %s: %w", uri, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		tf.Close()
-		return nil, err
-	}
-	return tf, nil
-}
-
-type tempFile struct {
-	*os.File
-	remove bool
-}
-
-func (f *tempFile) Close() error {
-	err := f.File.Close()
-	if f.remove {
-		os.Remove(f.Name())
-	}
-	return err
 }
 
 func rowRejected(e *inspect.RowError) Rejected {
@@ -358,7 +282,7 @@ func badPhotosError(failed []Rejected, cfg Config) error {
 			fmt.Fprintf(&b, "\n  ... and %d more", len(failed)-maxListed)
 			break
 		}
-		fmt.Fprintf(&b, "\n  review %s photo %d (%s): %s: %s", r.ReviewID, *r.ImageIndex, r.ImageURI, r.Reason, r.Detail)
+		fmt.Fprintf(&b, "\n  review %s photo %d (%s): %s: %s", clip.S(r.ReviewID), *r.ImageIndex, clip.S(r.ImageURI), r.Reason, r.Detail)
 	}
 	fmt.Fprintf(&b, "\n(rerun with --on-bad-row skip to write them to %s and go on)", storage.Join(cfg.Out, FileRejected))
 	return cli.BadInput(errors.New(b.String()))
@@ -419,9 +343,9 @@ func checkPhotos(ctx context.Context, store *storage.Storage, reviews []inspect.
 	return photos, nil
 }
 
-// imageTypes are the content types the built-in image-classification
-// algorithm takes, by extension.
-var imageTypes = map[string]string{".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+// photoExts is the extension a copy of a photo gets when its own says
+// nothing.
+var photoExts = map[string]string{manifest.ContentTypeJPEG: ".jpg", manifest.ContentTypePNG: ".png"}
 
 // checkPhoto fills in p. It returns an error only when the check itself
 // failed (access denied, the network): a photo that fails is p.reason.
@@ -446,49 +370,44 @@ func checkPhoto(ctx context.Context, store *storage.Storage, p *photo, maxBytes 
 		p.reason, p.detail = ReasonTooLarge, fmt.Sprintf("%d bytes, above --max-payload-mb %d (%d bytes): the transform job would fail on it", obj.Size, maxMB, maxBytes)
 		return nil
 	}
-	ext := strings.ToLower(path.Ext(p.uri))
-	if ct, ok := imageTypes[ext]; ok {
-		p.contentType, p.ext = ct, ext
-		return nil
-	}
-	// An extension that says nothing (none, .gif, .webp, .bin): the first
-	// bytes decide, as SageMaker's image decoder would.
-	ct, err := sniff(ctx, store, p.uri)
-	switch {
-	case errors.Is(err, storage.ErrNotExist):
-		p.reason, p.detail = ReasonMissing, "deleted while checked"
-		return nil
-	case err != nil:
-		return fmt.Errorf("check review %s photo %d: %w", p.review.ReviewID, p.review.ImageIndex, err)
-	}
-	switch ct {
-	case "image/jpeg":
-		p.contentType, p.ext = ct, ".jpg"
-	case "image/png":
-		p.contentType, p.ext = ct, ".png"
-	default:
-		if ext == "" {
-			ext = "no extension"
+	// One rule with the manifest step (manifest.PhotoType): the extension
+	// decides, and when it says nothing the first bytes do.
+	ct, reason := manifest.PhotoType(p.uri, nil)
+	if !manifest.PhotoExtDecides(p.uri) {
+		head, err := sniff(ctx, store, p.uri)
+		switch {
+		case errors.Is(err, storage.ErrNotExist):
+			p.reason, p.detail = ReasonMissing, "deleted while checked"
+			return nil
+		case err != nil:
+			return fmt.Errorf("check review %s photo %d: %w", clip.S(p.review.ReviewID), p.review.ImageIndex, err)
 		}
-		p.reason, p.detail = ReasonUnsupported, fmt.Sprintf("%s and content %s, want JPEG or PNG (.jpg, .jpeg, .png)", ext, ct)
+		ct, reason = manifest.PhotoType(p.uri, head)
+	}
+	if ct == "" {
+		p.reason, p.detail = ReasonUnsupported, reason
+		return nil
+	}
+	p.contentType, p.ext = ct, strings.ToLower(path.Ext(p.uri))
+	if ext, ok := photoExts[ct]; ok && p.ext != ".jpg" && p.ext != ".jpeg" && p.ext != ".png" {
+		p.ext = ext
 	}
 	return nil
 }
 
-// sniff reads the first bytes of an object and returns its content type as
-// http.DetectContentType sees it.
-func sniff(ctx context.Context, store *storage.Storage, uri string) (string, error) {
+// sniff reads the first bytes of an object.
+func sniff(ctx context.Context, store *storage.Storage, uri string) ([]byte, error) {
 	rc, err := store.Open(ctx, uri)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rc.Close()
-	head := make([]byte, 512)
+	head := make([]byte, 16)
 	n, err := io.ReadFull(rc, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read %s: %w", uri, err)
+		return nil, fmt.Errorf("read %s: %w", clip.S(uri), err)
 	}
-	return http.DetectContentType(head[:n]), nil
+	return head[:n], nil
 }
 
 // progress logs done/total every interval until stop is called.
@@ -682,6 +601,10 @@ func newResult(cfg Config, reviews []inspect.Review, bad []*inspect.RowError, re
 	for key, name := range map[string]string{"staged": FileStaged, "manifest": FileManifest, "rejected": FileRejected, "summary": FileSummary} {
 		res.Outputs[key] = storage.Join(cfg.Out, name)
 	}
+	if len(st.keys) == 0 {
+		res.ManifestURI = "" // an empty day: no transform to run
+		delete(res.Outputs, "manifest")
+	}
 	return res
 }
 
@@ -706,7 +629,14 @@ func publish(ctx context.Context, store *storage.Storage, out string, st *stagin
 	if err := inspect.WriteStaged(&staged, st.rows); err != nil {
 		return err
 	}
-	if err := inspect.WriteTransformManifest(&manifest, st.prefix, st.keys); err != nil {
+	files := []string{FileStaged, FileManifest, FileRejected, FileSummary}
+	if len(st.keys) == 0 {
+		// An empty day (--allow-empty): no job to run, so no manifest.
+		files = []string{FileStaged, FileRejected, FileSummary}
+		if err := store.Delete(ctx, storage.Join(out, FileManifest)); err != nil {
+			return err
+		}
+	} else if err := inspect.WriteTransformManifest(&manifest, st.prefix, st.keys); err != nil {
 		return err
 	}
 	enc := json.NewEncoder(&rej)
@@ -725,11 +655,9 @@ func publish(ctx context.Context, store *storage.Storage, out string, st *stagin
 	if err := store.Delete(ctx, storage.Join(out, FileSummary)); err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		name string
-		data *bytes.Buffer
-	}{{FileStaged, &staged}, {FileManifest, &manifest}, {FileRejected, &rej}, {FileSummary, &summary}} {
-		if err := store.WriteFile(ctx, storage.Join(out, f.name), f.data.Bytes()); err != nil {
+	data := map[string]*bytes.Buffer{FileStaged: &staged, FileManifest: &manifest, FileRejected: &rej, FileSummary: &summary}
+	for _, name := range files {
+		if err := store.WriteFile(ctx, storage.Join(out, name), data[name].Bytes()); err != nil {
 			return err
 		}
 	}

@@ -270,7 +270,7 @@ func TestFailOnBadRow(t *testing.T) {
 		t.Fatalf("exit %d, want %d; stderr:\n%s", code, cli.ExitBadInput, stderr)
 	}
 	for _, want := range []string{"4 photos failed their checks", "review r3 photo 0 (" + root + "big.jpg): too_large: 1500000 bytes, above --max-payload-mb 1",
-		"review r4 photo 0 (" + root + "anim.gif): unsupported_type: .gif and content image/gif", "review r4 photo 1 (" + root + "missing.jpg): missing",
+		"review r4 photo 0 (" + root + "anim.gif): unsupported_type: .gif photo, want a JPEG or PNG photo", "review r4 photo 1 (" + root + "missing.jpg): missing",
 		"review r5 photo 0 (" + root + "empty.jpg): empty"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
@@ -351,7 +351,7 @@ func TestBadFlags(t *testing.T) {
 		{"https prefix", []string{"--reviews", reviews, "--out", out, "--day", day, "--input-prefix", "https://b/in/"}, "--input-prefix https://b/in/: want an s3:// URI or a local path"},
 		{"missing reviews", []string{"--reviews", filepath.Join(dir, "nope.csv"), "--out", out, "--day", day}, "nope.csv: no such file"},
 		{"missing column", []string{"--reviews", noColumn, "--out", out, "--day", day}, "upstream.csv: header: no column image_index"},
-		{"no photo", []string{"--reviews", reviews, "--out", out, "--day", day}, "reviews.csv: no photo to transform (0 rows, 0 rejected: none)"},
+		{"no photo", []string{"--reviews", reviews, "--out", out, "--day", day}, "reviews.csv: no rows: a day with no reviews? (--allow-empty accepts it)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

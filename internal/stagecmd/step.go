@@ -42,12 +42,16 @@ rejected.jsonl, are counted by reason, and the rest is staged.`,
 		&urfave.IntFlag{Name: "max-payload-mb", Value: DefaultMaxPayloadMB, Usage: "the transform job's MaxPayloadInMB: a larger photo is refused"},
 		&urfave.IntFlag{Name: "concurrency", Value: DefaultConcurrency, Usage: "concurrent HEADs and copies"},
 		&urfave.StringFlag{Name: "on-bad-row", Value: "fail", Usage: "fail: stop with exit 2 on a bad row or photo; skip: write it to rejected.jsonl and go on"},
+		&urfave.BoolFlag{Name: "allow-empty", Usage: "accept a reviews file with no rows (a day with no reviews): nothing is staged"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if c.Int("max-payload-mb") == 0 {
 			// Config reads 0 as the default; on the command line it is
 			// SageMaker's chunked encoding, which built-ins do not support.
 			return nil, cli.BadInputf("--max-payload-mb 0: want 1 to 100 (0, chunked encoding, does not work with built-in algorithms)")
+		}
+		if err := cli.Positive(c, "concurrency"); err != nil {
+			return nil, err
 		}
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
 		res, err := Run(ctx, store, Config{
@@ -59,6 +63,7 @@ rejected.jsonl, are counted by reason, and the rest is staged.`,
 			MaxPayloadMB: c.Int("max-payload-mb"),
 			Concurrency:  c.Int("concurrency"),
 			OnBadRow:     c.String("on-bad-row"),
+			AllowEmpty:   c.Bool("allow-empty"),
 			Logger:       env.Logger,
 		})
 		if err != nil {
