@@ -40,7 +40,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -144,17 +146,47 @@ func dollarPlaceholders(query string) string {
 // upgrading a read lock.
 const sqlitePragmas = "_busy_timeout=300000&_journal_mode=WAL&_foreign_keys=1&_txlock=immediate"
 
-// Open opens the ledger at dsn and brings its schema up to date.
+// Errors to branch on.
+var (
+	// ErrDSN: the DSN names no database this package knows (its message
+	// lists the ones it does).
+	ErrDSN = errors.New("not a ledger DSN: want sqlite:PATH or postgres://user:password@host/db (postgresql:// too)")
+	// ErrNoLedger: OpenExisting found no ledger where the DSN points.
+	ErrNoLedger = errors.New("no ledger")
+)
+
+// DefaultConnectTimeout bounds connecting to PostgreSQL (the TCP dial and
+// the server's first answers), when the DSN sets no connect_timeout: a
+// server that accepts the connection and never answers fails the open
+// after this long instead of hanging.
+const DefaultConnectTimeout = 15 * time.Second
+
+// Open opens the ledger at dsn and brings its schema up to date, creating
+// it when the database holds none (and, for SQLite, the file when there is
+// none). Only a step that writes a new day's decisions should create a
+// ledger; one that reads uses OpenExisting, so that a typo in a DSN is not
+// a new, empty ledger.
 //
 // A dsn is "sqlite:PATH" (sqlite::memory: for a ledger in memory), or a
-// postgres:// or postgresql:// URL, passed as is to pgx (so its query may
-// hold pgx and server settings, such as sslmode or search_path).
+// postgres:// or postgresql:// URL, passed to pgx (so its query may hold
+// pgx and server settings, such as sslmode or search_path); without a
+// connect_timeout it gets DefaultConnectTimeout. Anything else is an
+// error wrapping ErrDSN.
 func Open(ctx context.Context, dsn string) (*Ledger, error) {
-	return openTo(ctx, dsn, 0)
+	return openTo(ctx, dsn, 0, false)
+}
+
+// OpenExisting opens the ledger at dsn like Open, but fails with an error
+// wrapping ErrNoLedger when there is none: a SQLite path that does not
+// exist or is not a ledger (an empty file, another database), a
+// PostgreSQL database without the ledger's tables. It still brings an
+// existing ledger's schema up to date.
+func OpenExisting(ctx context.Context, dsn string) (*Ledger, error) {
+	return openTo(ctx, dsn, 0, true)
 }
 
 // openTo is Open, migrating up to version last (0: all).
-func openTo(ctx context.Context, dsn string, last int) (*Ledger, error) {
+func openTo(ctx context.Context, dsn string, last int, existing bool) (*Ledger, error) {
 	var (
 		d      dialect
 		source string
@@ -164,7 +196,7 @@ func openTo(ctx context.Context, dsn string, last int) (*Ledger, error) {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
-			return nil, fmt.Errorf("open ledger %q: no database path after sqlite:", dsn)
+			return nil, fmt.Errorf("open ledger %q: no database path after sqlite: (%w)", dsn, ErrDSN)
 		}
 		sep := "?"
 		if strings.Contains(path, "?") {
@@ -172,10 +204,28 @@ func openTo(ctx context.Context, dsn string, last int) (*Ledger, error) {
 		}
 		d, source = sqlite, path+sep+sqlitePragmas
 		memory = strings.HasPrefix(path, ":memory:") || strings.Contains(path, "mode=memory")
+		if existing && !memory {
+			file, _, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
+			fi, err := os.Stat(file)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return nil, fmt.Errorf("%w at %s: no such file (only publish creates a ledger)", ErrNoLedger, file)
+			case err != nil:
+				return nil, fmt.Errorf("open ledger %s: %w", dsn, err)
+			case fi.IsDir():
+				return nil, fmt.Errorf("%w at %s: is a directory", ErrNoLedger, file)
+			case fi.Size() == 0:
+				return nil, fmt.Errorf("%w at %s: an empty file (only publish creates a ledger)", ErrNoLedger, file)
+			}
+		}
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		d, source = postgres, dsn
+		d, source = postgres, withConnectTimeout(dsn)
 	default:
-		return nil, fmt.Errorf("open ledger %s: unknown database: want sqlite:PATH or postgres://…", Redact(dsn))
+		scheme, _, ok := strings.Cut(dsn, ":")
+		if !ok {
+			scheme = dsn
+		}
+		return nil, fmt.Errorf("open ledger %s: %q: %w", Redact(dsn), scheme, ErrDSN)
 	}
 	db, err := sql.Open(d.name, source)
 	if err != nil {
@@ -186,11 +236,55 @@ func openTo(ctx context.Context, dsn string, last int) (*Ledger, error) {
 		db.SetMaxOpenConns(1)
 	}
 	l := &Ledger{db: db, d: d}
+	if existing && !memory {
+		ok, err := l.hasSchema(ctx)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open ledger %s: %w", Redact(dsn), err)
+		}
+		if !ok {
+			db.Close()
+			return nil, fmt.Errorf("%w in %s: the database has no ledger tables (only publish creates a ledger)", ErrNoLedger, Redact(dsn))
+		}
+	}
 	if err := l.migrateRetry(ctx, last); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", Redact(dsn), err)
 	}
 	return l, nil
+}
+
+// hasSchema reports whether the database holds a ledger: its
+// schema_migrations table. A file that is not SQLite is an error.
+func (l *Ledger) hasSchema(ctx context.Context) (bool, error) {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
+	if l.d.tag == "postgres" {
+		q = `SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = ANY (current_schemas(false))`
+	}
+	var n int
+	if err := l.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		if l.d.tag == "sqlite" {
+			return false, fmt.Errorf("%w: not a SQLite database (%v)", ErrNoLedger, err)
+		}
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// withConnectTimeout adds connect_timeout to a PostgreSQL URL that has
+// none.
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // pgx will say what is wrong with it
+	}
+	q := u.Query()
+	if q.Has("connect_timeout") {
+		return dsn
+	}
+	q.Set("connect_timeout", strconv.Itoa(int(DefaultConnectTimeout/time.Second)))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // migrateRetry is migrate, tried again while a new SQLite database is

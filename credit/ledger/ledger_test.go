@@ -658,7 +658,7 @@ func TestMigrateFromSchema1(t *testing.T) { forEachBackend(t, testMigrateFromSch
 // review (its grant, else its first) and makes the rest conflicts.
 func testMigrateFromSchema1(t *testing.T, dsn string) {
 	ctx := context.Background()
-	old, err := openTo(ctx, dsn, 1)
+	old, err := openTo(ctx, dsn, 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -708,5 +708,18 @@ func testMigrateFromSchema1(t *testing.T, dsn string) {
 	if diff := cmp.Diff(Result{Inserted: 1, Conflicts: 1, CreditsGranted: 500}, publish(t, l, "2026-11-29",
 		row("r1", credit.Grant, 500, "2026-11-29"), row("r4", credit.Grant, 500, "2026-11-29"))); diff != "" {
 		t.Errorf("publish after migration (-want +got):\n%s", diff)
+	}
+}
+
+func TestWithConnectTimeout(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postgres://u:p@h/db", "postgres://u:p@h/db?connect_timeout=15"},
+		{"postgres://u@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?connect_timeout=15&sslmode=disable"},
+		{"postgresql://h/db?connect_timeout=3", "postgresql://h/db?connect_timeout=3"},
+	}
+	for _, tt := range tests {
+		if got := withConnectTimeout(tt.in); got != tt.want {
+			t.Errorf("withConnectTimeout(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

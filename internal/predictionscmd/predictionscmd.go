@@ -20,6 +20,8 @@ import (
 
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/clip"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/manifest"
 )
@@ -86,11 +88,14 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if cfg.Outputs == "" || cfg.Out == "" || cfg.Classes == "" {
 		return nil, cli.BadInputf("--outputs, --classes and --out are required")
 	}
+	if err := stepio.OutFolder("--out", cfg.Out); err != nil {
+		return nil, err
+	}
 	staged, err := readStaged(ctx, store, cfg.Staged)
 	if err != nil {
 		return nil, err
 	}
-	classes, err := readClasses(ctx, store, cfg.Classes)
+	classes, err := stepio.ReadClasses(ctx, store, "--classes", cfg.Classes, false)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +138,12 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		return nil, err
 	}
 	var done atomic.Int64
+	// counts are the probabilities held by outputs of the wrong length,
+	// to tell a wrong class map from a few broken outputs.
+	counts := map[int]int{}
+	read := 0
 	stopProgress := progress(ctx, log, cfg.ProgressEvery, &done, len(staged))
-	rows := make([]inspect.PredictionRow, block)
+	rows := make([]outRow, block)
 	for from := 0; from < len(staged); from += block {
 		part := staged[from:min(from+block, len(staged))]
 		g, gctx := errgroup.WithContext(ctx)
@@ -142,7 +151,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		for i := range part {
 			s := &part[i]
 			row := &rows[i]
-			*row = baseRow(s, prefix, cfg)
+			*row = outRow{PredictionRow: baseRow(s, prefix, cfg)}
 			if !exists[s.OutputKey] {
 				row.Status, row.Reason = inspect.StatusMissing, "no output: the job failed on this photo, or was stopped"
 				done.Add(1)
@@ -168,6 +177,12 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 			return nil, err
 		}
 		for i := range part {
+			if exists[part[i].OutputKey] {
+				read++
+				if n := rows[i].count; n > 0 {
+					counts[n]++
+				}
+			}
 			res.ByStatus[rows[i].Status]++
 			if rows[i].Status == inspect.StatusOK {
 				res.ByClass[rows[i].ClassName]++
@@ -176,12 +191,16 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 				}
 			}
 		}
-		if err := pw.Write(rows[:len(part)]...); err != nil {
+		if err := pw.Write(rowsOf(rows[:len(part)])...); err != nil {
 			stopProgress()
 			return nil, err
 		}
 	}
 	stopProgress()
+	if n, c, ok := wrongClasses(counts, read, res.ByStatus[inspect.StatusOK]); ok {
+		return nil, cli.BadInputf("--classes %s: %d classes, but no output fits it and %d of the %d outputs read hold %d probabilities: is it the classes.json of the model that made them?",
+			clip.S(cfg.Classes), classes.Len(), c, read, n)
+	}
 	if err := pw.Close(); err != nil {
 		return nil, err
 	}
@@ -218,13 +237,43 @@ func baseRow(s *inspect.Staged, prefix string, cfg Config) inspect.PredictionRow
 	}
 }
 
+// outRow is a predictions row and, for an output of the wrong length, the
+// number of probabilities it held.
+type outRow struct {
+	inspect.PredictionRow
+	count int
+}
+
+func rowsOf(rows []outRow) []inspect.PredictionRow {
+	out := make([]inspect.PredictionRow, len(rows))
+	for i := range rows {
+		out[i] = rows[i].PredictionRow
+	}
+	return out
+}
+
+// wrongClasses says whether the class map, rather than the outputs, is
+// wrong: no output fits it, and most of those read share another length
+// (returned, with how many have it).
+func wrongClasses(counts map[int]int, read, ok int) (length, outputs int, wrong bool) {
+	if ok > 0 || read == 0 {
+		return 0, 0, false
+	}
+	for n, c := range counts {
+		if c > outputs {
+			length, outputs = n, c
+		}
+	}
+	return length, outputs, 2*outputs >= read
+}
+
 // fill parses an output into row.
-func fill(row *inspect.PredictionRow, data []byte, classes *manifest.ClassMap) {
+func fill(row *outRow, data []byte, classes *manifest.ClassMap) {
 	p, err := inspect.ParsePrediction(data, classes.Len())
 	var pe *inspect.PredictionError
 	switch {
 	case errors.As(err, &pe):
-		row.Status, row.Reason = inspect.StatusInvalid, pe.Reason
+		row.Status, row.Reason, row.count = inspect.StatusInvalid, pe.Reason, pe.Count
 	case err != nil:
 		row.Status, row.Reason = inspect.StatusInvalid, err.Error()
 	default:
@@ -263,20 +312,13 @@ func readStaged(ctx context.Context, store *storage.Storage, uri string) ([]insp
 	if uri == "" {
 		return nil, cli.BadInputf("--staged: give the stage step's --out folder")
 	}
-	file := uri
-	if !strings.HasSuffix(uri, ".parquet") {
-		file = storage.Join(uri, fileStaged)
-	}
-	data, err := store.ReadFile(ctx, file)
-	if errors.Is(err, storage.ErrNotExist) {
-		return nil, cli.BadInputf("--staged %s: no %s", uri, fileStaged)
-	}
+	data, file, err := stepio.ReadParquet(ctx, store, "--staged", uri, fileStaged, "the stage step's staged.parquet")
 	if err != nil {
 		return nil, err
 	}
 	staged, err := inspect.ReadStaged(bytes.NewReader(data), file)
 	if err != nil {
-		return nil, cli.BadInput(err)
+		return nil, cli.BadInput(fmt.Errorf("--staged: %w", err))
 	}
 	if len(staged) == 0 {
 		return nil, cli.BadInputf("%s: no photo staged", file)
@@ -289,19 +331,4 @@ func readStaged(ctx context.Context, store *storage.Storage, uri string) ([]insp
 		return a.ImageIndex - b.ImageIndex
 	})
 	return staged, nil
-}
-
-func readClasses(ctx context.Context, store *storage.Storage, uri string) (*manifest.ClassMap, error) {
-	data, err := store.ReadFile(ctx, uri)
-	if errors.Is(err, storage.ErrNotExist) {
-		return nil, cli.BadInputf("--classes %s: no such file (the manifest step's classes.json)", uri)
-	}
-	if err != nil {
-		return nil, err
-	}
-	m, err := manifest.ReadClasses(bytes.NewReader(data))
-	if err != nil {
-		return nil, cli.BadInputf("--classes %s: %v", uri, err)
-	}
-	return m, nil
 }

@@ -34,7 +34,7 @@ var outputs = map[string]string{
 
 // day lays out a day on store under base: staged.parquet, classes.json and
 // the outputs, plus one output no staged photo has.
-func day(t *testing.T, store *storage.Storage, base string) (staged, outs, classes string) {
+func day(t testing.TB, store *storage.Storage, base string) (staged, outs, classes string) {
 	t.Helper()
 	ctx := context.Background()
 	var rows []inspect.Staged

@@ -34,6 +34,9 @@ invalid the table is written and the step exits 1, unless --allow-incomplete.`,
 		&urfave.StringFlag{Name: "transform-job", Usage: "the transform job, to label the rows"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
+		if err := cli.Positive(c, "concurrency"); err != nil {
+			return nil, err
+		}
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
 		res, err := Run(ctx, store, Config{
 			Staged: c.String("staged"), Outputs: c.String("outputs"), Classes: c.String("classes"), Out: c.String("out"),

@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 )
 
@@ -29,6 +29,27 @@ type PublishResult struct {
 	Elapsed   float64 `json:"elapsed_seconds"`
 }
 
+// OpenError gives an error opening the ledger at dsn its exit code: a DSN
+// that names no database, or no ledger where one must exist, is exit 2; a
+// server that does not answer in time is transient (exit 75).
+func OpenError(ctx context.Context, dsn string, err error) error {
+	switch {
+	case errors.Is(err, ledger.ErrDSN):
+		return cli.BadInputf("--db %s: %v", ledger.Redact(dsn), err)
+	case errors.Is(err, ledger.ErrNoLedger):
+		return cli.BadInputf("--db %s: %v", ledger.Redact(dsn), err)
+	case ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)):
+		return cli.Transient(fmt.Errorf("--db %s: the database did not answer in time: %w", ledger.Redact(dsn), err))
+	}
+	return err
+}
+
+// isTimeout reports a network timeout anywhere in err's chain.
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // rowHook, when set, is called with the number of each row read, before
 // the ledger takes it. Tests use it to stop a publisher in the middle of
 // its load.
@@ -40,19 +61,13 @@ func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *
 	if log == nil {
 		log = slog.Default()
 	}
-	if !strings.HasSuffix(uri, ".parquet") {
-		uri = storage.Join(uri, "decisions.parquet")
-	}
-	data, err := store.ReadFile(ctx, uri)
-	if errors.Is(err, storage.ErrNotExist) {
-		return nil, cli.BadInputf("--decisions %s: no such file", uri)
-	}
+	data, uri, err := stepio.ReadParquet(ctx, store, "--decisions", uri, "decisions.parquet", "the credit step's decisions.parquet")
 	if err != nil {
 		return nil, err
 	}
 	dr, err := credit.OpenDecisions(bytes.NewReader(data), uri)
 	if err != nil {
-		return nil, cli.BadInput(err)
+		return nil, cli.BadInput(fmt.Errorf("--decisions: %w", err))
 	}
 	defer dr.Close()
 	n := int(dr.NumRows())
@@ -85,7 +100,7 @@ func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *
 	}
 	l, err := ledger.Open(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open ledger %s: %w", ledger.Redact(dsn), err)
+		return nil, OpenError(ctx, dsn, err)
 	}
 	defer l.Close()
 	log.Info("publishing", "day", day, "decisions", n, "db", ledger.Redact(dsn))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/internal/table"
 )
@@ -93,9 +94,12 @@ func ExportQueue(ctx context.Context, store *storage.Storage, dsn, out, format s
 	if err != nil {
 		return nil, err
 	}
-	l, err := ledger.Open(ctx, dsn)
+	if err := stepio.OutFile("--out", out); err != nil {
+		return nil, err
+	}
+	l, err := ledger.OpenExisting(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open ledger %s: %w", ledger.Redact(dsn), err)
+		return nil, OpenError(ctx, dsn, err)
 	}
 	defer l.Close()
 	items, err := l.Queue(ctx)

@@ -48,6 +48,9 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		&urfave.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, Usage: "the first wait between looks at the job (doubling to 5 min)"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
+		if err := cli.Positive(c, "instance-count", "max-payload-mb", "max-attempts", "poll-interval"); err != nil {
+			return nil, err
+		}
 		pairs := func(flag string) (map[string]string, error) {
 			m := map[string]string{}
 			for _, kv := range c.StringSlice(flag) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
@@ -118,20 +119,14 @@ func readStaged(ctx context.Context, store *storage.Storage, uri string) ([]insp
 	if uri == "" {
 		return nil, "", cli.BadInputf("--staged: give the stage step's --out folder")
 	}
-	folder, file := uri, storage.Join(uri, FileStaged)
-	if strings.HasSuffix(uri, ".parquet") {
-		folder, file = uri[:strings.LastIndexByte(uri, '/')+1], uri
-	}
-	data, err := store.ReadFile(ctx, file)
-	if errors.Is(err, storage.ErrNotExist) {
-		return nil, "", cli.BadInputf("--staged %s: no %s there: give the stage step's --out folder", uri, FileStaged)
-	}
+	data, file, err := stepio.ReadParquet(ctx, store, "--staged", uri, FileStaged, "the stage step's staged.parquet")
 	if err != nil {
 		return nil, "", err
 	}
+	folder := file[:strings.LastIndexAny(file, "/")+1]
 	staged, err := inspect.ReadStaged(bytes.NewReader(data), file)
 	if err != nil {
-		return nil, "", cli.BadInput(err)
+		return nil, "", cli.BadInput(fmt.Errorf("--staged: %w", err))
 	}
 	if len(staged) == 0 {
 		return nil, "", cli.BadInputf("%s: no photo staged: nothing to transform", file)
@@ -155,13 +150,13 @@ func resolveModel(ctx context.Context, store *storage.Storage, api sagemaker.API
 	}
 	job := cfg.ModelFromTrainingJob
 	if cfg.ModelFromRuns != "" {
-		data, err := store.ReadFile(ctx, cfg.ModelFromRuns)
+		data, file, err := stepio.ReadParquet(ctx, store, "--model-from-runs", cfg.ModelFromRuns, "runs.parquet", "the tune step's runs.parquet")
 		if err != nil {
-			return "", false, cli.BadInputf("--model-from-runs %s: %v", cfg.ModelFromRuns, err)
+			return "", false, err
 		}
-		runs, err := sagemaker.ReadRuns(ctx, bytes.NewReader(data), cfg.ModelFromRuns)
+		runs, err := sagemaker.ReadRuns(ctx, bytes.NewReader(data), file)
 		if err != nil {
-			return "", false, cli.BadInput(err)
+			return "", false, cli.BadInput(fmt.Errorf("--model-from-runs: %w", err))
 		}
 		for _, r := range runs {
 			if r.Best {

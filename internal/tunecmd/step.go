@@ -8,6 +8,7 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
@@ -63,6 +64,9 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		&urfave.StringSliceFlag{Name: "tag", Usage: "a tag key=value on every job (repeatable)"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
+		if err := cli.Positive(c, "instance-count", "volume-gb", "max-runtime", "max-parallel", "max-attempts", "poll-interval"); err != nil {
+			return nil, err
+		}
 		cfg, err := configFrom(c, env)
 		if err != nil {
 			return nil, err
@@ -88,9 +92,9 @@ func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
 	}
 	if f := c.String("grid-file"); f != "" {
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
-		data, err := store.ReadFile(c.Context, f)
+		data, _, err := stepio.ReadFile(c.Context, store, "--grid-file", f, "")
 		if err != nil {
-			return Config{}, cli.BadInputf("--grid-file %s: %v", f, err)
+			return Config{}, err
 		}
 		fileGrid, err := sagemaker.ParseGridFile(data)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/storage"
@@ -161,11 +162,7 @@ func readData(ctx context.Context, store *storage.Storage, cfg *Config) (map[str
 	if strings.HasSuffix(folder, ".manifest") {
 		folder = folder[:strings.LastIndexByte(folder, '/')+1]
 	}
-	summaryURI := storage.Join(folder, manifestcmd.FileSummary)
-	raw, err := store.ReadFile(ctx, summaryURI)
-	if errors.Is(err, storage.ErrNotExist) {
-		return nil, cli.BadInputf("--train %s: no %s there: give the manifest step's --out folder", cfg.Train, manifestcmd.FileSummary)
-	}
+	raw, summaryURI, err := stepio.ReadFile(ctx, store, "--train", folder, manifestcmd.FileSummary)
 	if err != nil {
 		return nil, err
 	}
