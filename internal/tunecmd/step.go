@@ -8,8 +8,8 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/jobs"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
 )

@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/internal/tunereport"
 	"github.com/reviewlens/reviewlens/sagemaker"
