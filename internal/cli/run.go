@@ -119,10 +119,14 @@ func runStep(c *urfave.Context, s Step, required []requiredFlag) error {
 	}
 	c.Context = ctx
 
+	if d := c.Duration(flagIOTimeout); d <= 0 {
+		return BadInputf("--%s %s: want a duration above 0", flagIOTimeout, d)
+	}
 	env := &Env{
 		Logger:      logger,
 		Region:      c.String(flagRegion),
 		EndpointURL: c.String(flagEndpointURL),
+		IOTimeout:   c.Duration(flagIOTimeout),
 		Stdout:      stdout,
 		Stderr:      stderr,
 		Terminal:    terminal,

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	urfave "github.com/urfave/cli/v2"
+
+	"github.com/reviewlens/reviewlens/internal/awsnet"
 )
 
 // EnvPrefix starts the environment variable of every flag.
@@ -24,6 +26,7 @@ const (
 	flagTimeout     = "timeout"
 	flagRegion      = "region"
 	flagEndpointURL = "endpoint-url"
+	flagIOTimeout   = "io-timeout"
 )
 
 // commonCategory heads the common flags in help.
@@ -42,6 +45,10 @@ type Env struct {
 	// EndpointURL is --endpoint-url, e.g. a moto_server; empty means AWS's
 	// own endpoints.
 	EndpointURL string
+
+	// IOTimeout is --io-timeout: how long a network call may wait for a
+	// connection or for the next bytes of an answer before it is retried.
+	IOTimeout time.Duration
 
 	// Stdout is where the result goes. A step returns its result rather than
 	// writing here.
@@ -160,6 +167,8 @@ func commonFlags() []urfave.Flag {
 			Usage: "the AWS `REGION` (default: the SDK's, from AWS_REGION or the shared config)"},
 		&urfave.StringFlag{Name: flagEndpointURL, Category: commonCategory,
 			Usage: "the AWS endpoint `URL`, e.g. a moto_server (default: AWS's own)"},
+		&urfave.DurationFlag{Name: flagIOTimeout, Category: commonCategory, Value: awsnet.DefaultIOTimeout,
+			Usage: "the longest a network call waits for a connection or for the next bytes of an answer; a stalled call is retried, then the step exits 75"},
 	}
 }
 

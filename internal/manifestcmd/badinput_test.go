@@ -12,6 +12,7 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/steptest"
+	"github.com/reviewlens/reviewlens/internal/testenv"
 )
 
 const bad = "testdata/bad/"
@@ -106,6 +107,15 @@ func TestBadInputs(t *testing.T) {
 			Name:  "classes given as a directory",
 			Args:  []string{"--in", bad + "conflict.manifest", "--classes", bad, "--out", "{dir}/out"},
 			Words: []string{"--classes", "is a directory"}, NoOutput: []string{"out"},
+		},
+		{
+			Name: "an S3 endpoint that never answers",
+			Setup: func(tb testing.TB, dir string) []string {
+				testenv.FakeCredentials(tb)
+				return []string{"--endpoint-url", "http://" + testenv.BlackHole(tb), "--io-timeout", "200ms",
+					"--in", "s3://labels/output.manifest", "--out", dir + "/out"}
+			},
+			Code: 75, NoOutput: []string{"out"},
 		},
 		{
 			Name:  "a zero flag value is the user's, not a default",

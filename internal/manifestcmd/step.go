@@ -41,7 +41,7 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 		if err := cli.Positive(c, "copy-concurrency"); err != nil {
 			return nil, err
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		res, err := Run(ctx, store, Config{
 			In:                 c.String("in"),
 			Out:                c.String("out"),

@@ -37,7 +37,7 @@ invalid the table is written and the step exits 1, unless --allow-incomplete.`,
 		if err := cli.Positive(c, "concurrency"); err != nil {
 			return nil, err
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		res, err := Run(ctx, store, Config{
 			Staged: c.String("staged"), Outputs: c.String("outputs"), Classes: c.String("classes"), Out: c.String("out"),
 			Concurrency: c.Int("concurrency"), AllowIncomplete: c.Bool("allow-incomplete"),

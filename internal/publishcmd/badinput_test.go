@@ -3,10 +3,8 @@ package publishcmd_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,40 +12,9 @@ import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/internal/steptest"
+	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/manifest"
 )
-
-// blackHole listens on loopback and accepts connections that it never
-// answers, as a stalled server does; it is closed with the test.
-func blackHole(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	tb.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
 
 func writeDecisions(tb testing.TB, dir string) string {
 	tb.Helper()
@@ -115,7 +82,7 @@ func TestQueueBadInputs(t *testing.T) {
 // never answers fails the step as transient (exit 75) within its connect
 // timeout, for publish and queue alike.
 func TestStalledDatabase(t *testing.T) {
-	addr := blackHole(t)
+	addr := testenv.BlackHole(t)
 	dsn := "postgres://u:secret@" + addr + "/ledger?connect_timeout=1&sslmode=disable"
 	for _, tc := range []struct {
 		step cli.Step

@@ -27,7 +27,7 @@ appears in logs or the result.`,
 		&urfave.StringFlag{Name: "db", Value: DefaultDB, Usage: "the ledger's DSN"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		res, err := Publish(ctx, store, c.String("decisions"), c.String("db"), env.Logger)
 		if err != nil {
 			return nil, err
@@ -53,7 +53,7 @@ or .jsonl, .ndjson or .json (JSON Lines), in any case. Any other extension needs
 		&urfave.StringFlag{Name: "format", Usage: "parquet, csv or jsonl; empty means the extension of --out tells"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		res, err := ExportQueue(ctx, store, c.String("db"), c.String("out"), c.String("format"))
 		if err != nil {
 			return nil, err

@@ -1,12 +1,16 @@
 package stagecmd_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/steptest"
+	"github.com/reviewlens/reviewlens/internal/testenv"
 )
 
 // TestBadInputs is the stage step's table of bad inputs.
@@ -67,5 +71,25 @@ func TestAllowEmpty(t *testing.T) {
 	res := result(t, stdout)
 	if res.Staged != 0 || res.Reviews != 0 {
 		t.Errorf("staged %d of %d reviews, want none", res.Staged, res.Reviews)
+	}
+}
+
+// TestStalledS3: an S3 endpoint that accepts connections and never
+// answers fails the step as transient (exit 75) once the SDK's retries
+// of the stalled call are spent, within --io-timeout × attempts plus
+// backoff.
+func TestStalledS3(t *testing.T) {
+	testenv.FakeCredentials(t)
+	addr := testenv.BlackHole(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	code, _, stderr := steptest.RunContext(ctx, t, stagecmd.Step, "--endpoint-url", "http://"+addr, "--io-timeout", "300ms",
+		"--reviews", "s3://reviews/dt=2026-11-28/reviews.csv", "--day", day, "--out", filepath.Join(t.TempDir(), "out"))
+	if code != cli.ExitTransient {
+		t.Fatalf("exit %d, want %d: %s", code, cli.ExitTransient, steptest.LastLine(stderr))
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %s with a 300 ms I/O timeout", d)
 	}
 }

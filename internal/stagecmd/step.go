@@ -53,7 +53,7 @@ rejected.jsonl, are counted by reason, and the rest is staged.`,
 		if err := cli.Positive(c, "concurrency"); err != nil {
 			return nil, err
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		res, err := Run(ctx, store, Config{
 			Reviews:      c.String("reviews"),
 			Day:          c.String("day"),

@@ -7,18 +7,18 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/reviewlens/reviewlens/internal/awsnet"
 )
 
 // s3API lists the S3 operations this package calls. *s3.Client satisfies it.
@@ -50,13 +50,8 @@ func (s *Storage) client(ctx context.Context) (*s3Client, error) {
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return retry.NewStandard() }),
 		config.WithLogger(sdkLogger{log: s.log}),
-		// Steps fetch many small objects at once (the predictions step 64
-		// by default): keep that many connections open, not the SDK's 10,
-		// or every request past ten opens a new connection.
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConns = 256
-			t.MaxIdleConnsPerHost = 256
-		})),
+		// Bounded waits, and many idle connections kept (see awsnet).
+		config.WithHTTPClient(awsnet.NewHTTPClient(s.opts.IOTimeout)),
 	}
 	if s.opts.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(s.opts.Region))

@@ -2,14 +2,18 @@ package storage
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // A Spool holds the files of an output folder until they are all written,
@@ -23,7 +27,19 @@ type Spool struct {
 	local  string // the local output folder, or ""
 	remote string // the S3 output folder, or ""
 	open   map[string]*SpoolFile
+	lock   *os.File // held while the spool lives: see RemoveDeadSpools
 }
+
+// spoolPrefix starts the name of every spool folder, and lockName is the
+// file in it that its run holds locked.
+const (
+	spoolPrefix = ".reviewlens-spool-"
+	lockName    = ".lock"
+)
+
+// spoolGrace is how old a spool without a lock must be to be taken for
+// dead: a live run creates its lock right after its folder.
+const spoolGrace = time.Minute
 
 // A SpoolFile is a buffered file of a Spool.
 type SpoolFile struct {
@@ -31,7 +47,10 @@ type SpoolFile struct {
 	*bufio.Writer
 }
 
-// NewSpool starts a spool for the output folder out (a URI).
+// NewSpool starts a spool for the output folder out (a URI). It first
+// removes the spools that runs which died (killed, out of memory) left
+// where this one goes: in out when it is local, in the temporary folder
+// otherwise.
 func NewSpool(out string) (*Spool, error) {
 	sp := &Spool{open: map[string]*SpoolFile{}}
 	parent := ""
@@ -44,12 +63,58 @@ func NewSpool(out string) (*Spool, error) {
 		}
 		sp.local, parent = local, local
 	}
-	dir, err := os.MkdirTemp(parent, ".reviewlens-spool-")
+	RemoveDeadSpools(cmp.Or(parent, os.TempDir()))
+	dir, err := os.MkdirTemp(parent, spoolPrefix)
 	if err != nil {
 		return nil, err
 	}
 	sp.dir = dir
+	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if ok, err := lockFile(lock); !ok && !errors.Is(err, errors.ErrUnsupported) {
+		lock.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lock spool %s: %v", dir, err)
+	}
+	sp.lock = lock
 	return sp, nil
+}
+
+// RemoveDeadSpools removes the spool folders in dir whose run is over: no
+// process holds its lock (the lock dies with its process, however it
+// dies), or it has no lock and is older than a minute. Spools of live
+// runs are left alone. It is best effort: what cannot be removed stays.
+func RemoveDeadSpools(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), spoolPrefix) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if spoolDead(path) {
+			os.RemoveAll(path)
+		}
+	}
+}
+
+func spoolDead(path string) bool {
+	f, err := os.OpenFile(filepath.Join(path, lockName), os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		fi, err := os.Stat(path)
+		return err == nil && time.Since(fi.ModTime()) > spoolGrace
+	}
+	if err != nil {
+		return false
+	}
+	defer f.Close() // releases the lock taken below
+	ok, _ := lockFile(f)
+	return ok
 }
 
 // Path is the local path of the spooled file name.
@@ -121,6 +186,10 @@ func (sp *Spool) Discard() {
 		sf.f.Close()
 	}
 	os.RemoveAll(sp.dir)
+	if sp.lock != nil {
+		sp.lock.Close()
+		sp.lock = nil
+	}
 }
 
 func syncFile(path string) error {

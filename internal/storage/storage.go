@@ -70,6 +70,12 @@ type Options struct {
 
 	// Logger receives debug and warning records. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// IOTimeout bounds each wait of an S3 call for the network (a
+	// connection, the next bytes of a response); 0 means 20 s. A call
+	// that stalls is retried by the SDK's retryer, then fails with a
+	// timeout error.
+	IOTimeout time.Duration
 }
 
 // Object describes a stored object.

@@ -87,11 +87,11 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		if r := c.Int("invocations-max-retries"); r >= 0 {
 			spec.InvocationsMaxRetries = &r
 		}
-		client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL})
+		client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
 		if err != nil {
 			return nil, cli.BadInput(err)
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		res, err := Run(ctx, store, client, Config{
 			Staged:               c.String("staged"),
 			Model:                c.String("model"),

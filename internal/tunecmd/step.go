@@ -71,12 +71,12 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		if err != nil {
 			return nil, err
 		}
-		client, region, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL})
+		client, region, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
 		if err != nil {
 			return nil, jobs.ExitError(err)
 		}
 		cfg.Region = region
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		res, err := Run(ctx, store, client, cfg)
 		if res == nil {
 			return nil, err
@@ -91,7 +91,7 @@ func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
 		return Config{}, cli.BadInput(err)
 	}
 	if f := c.String("grid-file"); f != "" {
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger})
+		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
 		data, _, err := stepio.ReadFile(c.Context, store, "--grid-file", f, "")
 		if err != nil {
 			return Config{}, err
