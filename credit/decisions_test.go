@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/reviewlens/reviewlens/internal/table"
+	"github.com/reviewlens/reviewlens/table"
 )
 
 // decisionRows makes n rows of a day, more than one record batch's worth

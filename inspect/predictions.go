@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 
-	"github.com/reviewlens/reviewlens/internal/table"
+	"github.com/reviewlens/reviewlens/table"
 )
 
 // PredictionsTable is the predictions table (predictions.parquet): one row

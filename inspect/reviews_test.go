@@ -19,7 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/reviewlens/reviewlens/internal/table"
+	"github.com/reviewlens/reviewlens/table"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")

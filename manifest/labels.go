@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
-	"github.com/reviewlens/reviewlens/internal/table"
+	"github.com/reviewlens/reviewlens/table"
 )
 
 // Splits of the labels table.

@@ -18,6 +18,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/reviewlens/reviewlens/internal/clip"
+	"github.com/reviewlens/reviewlens/table"
 	urfave "github.com/urfave/cli/v2"
 )
 
@@ -25,6 +26,7 @@ import (
 // cancel the step's context (the step should stop its work and return); a
 // second signal ends the process at once.
 func Main(app *urfave.App) {
+	table.UseFastSnappy()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

@@ -13,6 +13,8 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/awsnet"
+	"github.com/reviewlens/reviewlens/storage"
+	"github.com/reviewlens/reviewlens/storage/s3"
 )
 
 // EnvPrefix starts the environment variable of every flag.
@@ -61,6 +63,18 @@ type Env struct {
 	// Terminal reports whether Stderr is a terminal: draw progress there;
 	// otherwise log progress every 30 s or so.
 	Terminal bool
+}
+
+// Storage returns the storage the step reads and writes through: local
+// paths, and s3:// URIs through package storage/s3 with the step's
+// --region, --endpoint-url and --io-timeout. Close it when done.
+func (e *Env) Storage() *storage.Storage {
+	return storage.New(storage.Options{
+		Logger: e.Logger,
+		Schemes: map[string]storage.Provider{
+			"s3": s3.NewProvider(s3.Options{Region: e.Region, EndpointURL: e.EndpointURL, IOTimeout: e.IOTimeout, Logger: e.Logger}),
+		},
+	})
 }
 
 // Step is one step of the workflow, the same as a subcommand of reviewlens

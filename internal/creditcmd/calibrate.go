@@ -18,7 +18,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/internal/creditreport"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/manifest"
 )
 

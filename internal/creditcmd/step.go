@@ -7,7 +7,6 @@ import (
 
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/storage"
 )
 
 // CalibrateStep is the calibrate step of reviewlens.
@@ -37,7 +36,8 @@ of what they guarantee to --out, and an HTML report to --report.`,
 		if err := cli.Fraction(c, "target-accuracy", "delta"); err != nil {
 			return nil, err
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Calibrate(ctx, store, CalibrateConfig{
 			Predictions: c.String("predictions"), Labels: c.String("labels"), Policy: c.String("policy"),
 			Split: c.String("split"), Out: c.String("out"), Report: c.String("report"),
@@ -70,7 +70,8 @@ reasons, line by line) and summary.json into --out, and an HTML report to --repo
 		&urfave.BoolFlag{Name: "allow-empty", Usage: "accept a reviews file with no rows (a day with no reviews)"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Credit(ctx, store, CreditConfig{
 			Predictions: c.String("predictions"), Reviews: c.String("reviews"), Policy: c.String("policy"),
 			Out: c.String("out"), Report: c.String("report"), OnBadRow: c.String("on-bad-row"), AllowEmpty: c.Bool("allow-empty"),

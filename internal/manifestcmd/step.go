@@ -6,7 +6,6 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/storage"
 )
 
 // Step is the manifest step of reviewlens.
@@ -41,7 +40,8 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 		if err := cli.Positive(c, "copy-concurrency"); err != nil {
 			return nil, err
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Run(ctx, store, Config{
 			In:                 c.String("in"),
 			Out:                c.String("out"),

@@ -6,7 +6,7 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
 	"github.com/reviewlens/reviewlens/internal/steptest"
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 func TestBadInputs(t *testing.T) {

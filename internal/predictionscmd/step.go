@@ -7,7 +7,6 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/storage"
 )
 
 var nan = math.NaN()
@@ -37,7 +36,8 @@ invalid the table is written and the step exits 1, unless --allow-incomplete.`,
 		if err := cli.Positive(c, "concurrency"); err != nil {
 			return nil, err
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Run(ctx, store, Config{
 			Staged: c.String("staged"), Outputs: c.String("outputs"), Classes: c.String("classes"), Out: c.String("out"),
 			Concurrency: c.Int("concurrency"), AllowIncomplete: c.Bool("allow-incomplete"),

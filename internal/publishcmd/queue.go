@@ -21,8 +21,8 @@ import (
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/internal/storage"
-	"github.com/reviewlens/reviewlens/internal/table"
+	"github.com/reviewlens/reviewlens/storage"
+	"github.com/reviewlens/reviewlens/table"
 )
 
 // QueueTable is inspection_queue.parquet: the open inspection queue, one

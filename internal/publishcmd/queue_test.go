@@ -25,8 +25,8 @@ import (
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/storage"
-	"github.com/reviewlens/reviewlens/internal/table"
+	"github.com/reviewlens/reviewlens/storage"
+	"github.com/reviewlens/reviewlens/table"
 )
 
 // The -update flag rewrites golden files:

@@ -6,7 +6,6 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/storage"
 )
 
 // PublishStep is the publish step of reviewlens.
@@ -27,7 +26,8 @@ appears in logs or the result.`,
 		&urfave.StringFlag{Name: "db", Value: DefaultDB, Usage: "the ledger's DSN"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Publish(ctx, store, c.String("decisions"), c.String("db"), env.Logger)
 		if err != nil {
 			return nil, err
@@ -53,7 +53,8 @@ or .jsonl, .ndjson or .json (JSON Lines), in any case. Any other extension needs
 		&urfave.StringFlag{Name: "format", Usage: "parquet, csv or jsonl; empty means the extension of --out tells"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := ExportQueue(ctx, store, c.String("db"), c.String("out"), c.String("format"))
 		if err != nil {
 			return nil, err

@@ -6,7 +6,6 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/storage"
 )
 
 // Step is the stage step of reviewlens.
@@ -53,7 +52,8 @@ rejected.jsonl, are counted by reason, and the rest is staged.`,
 		if err := cli.Positive(c, "concurrency"); err != nil {
 			return nil, err
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Run(ctx, store, Config{
 			Reviews:      c.String("reviews"),
 			Day:          c.String("day"),

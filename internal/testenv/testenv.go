@@ -27,7 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
+	s3store "github.com/reviewlens/reviewlens/storage/s3"
 )
 
 // MotoEndpointEnv names the variable that holds the moto_server URL.
@@ -78,7 +79,9 @@ func S3Endpoint(tb testing.TB) string {
 // StorageOptions returns storage options that point S3 at the moto endpoint
 // in Region. Credentials come from the environment (see S3Endpoint).
 func StorageOptions(endpoint string) storage.Options {
-	return storage.Options{Region: Region, EndpointURL: endpoint}
+	return storage.Options{Schemes: map[string]storage.Provider{
+		"s3": s3store.NewProvider(s3store.Options{Region: Region, EndpointURL: endpoint}),
+	}}
 }
 
 // S3Client returns an S3 client for the moto endpoint, signed with static

@@ -8,7 +8,6 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
@@ -91,7 +90,8 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		if err != nil {
 			return nil, cli.BadInput(err)
 		}
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Run(ctx, store, client, Config{
 			Staged:               c.String("staged"),
 			Model:                c.String("model"),

@@ -10,7 +10,6 @@ import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
@@ -76,7 +75,8 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 			return nil, jobs.ExitError(err)
 		}
 		cfg.Region = region
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		res, err := Run(ctx, store, client, cfg)
 		if res == nil {
 			return nil, err
@@ -91,7 +91,8 @@ func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
 		return Config{}, cli.BadInput(err)
 	}
 	if f := c.String("grid-file"); f != "" {
-		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
+		store := env.Storage()
+		defer store.Close()
 		data, _, err := stepio.ReadFile(c.Context, store, "--grid-file", f, "")
 		if err != nil {
 			return Config{}, err

@@ -22,7 +22,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/tunereport"
 	"github.com/reviewlens/reviewlens/sagemaker"
 )

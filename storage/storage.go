@@ -1,37 +1,45 @@
-// Package storage reads and writes whole objects named by URI, so that every
-// step of reviewlens can take its inputs from and leave its outputs in either
-// S3 ("s3://bucket/key") or the local filesystem ("/data/x.jpg", "out/x.jpg",
-// or "file:///data/x.jpg") without caring which.
+// Package storage reads and writes whole objects named by URI, so that
+// every step of reviewlens takes its inputs from and leaves its outputs in
+// S3 ("s3://bucket/key"), the local filesystem ("/data/x.jpg", "out/x.jpg",
+// "file:///data/x.jpg") or any bucket a program opened, without caring
+// which.
 //
-// A Storage is the one type callers use. It dispatches each URI to a small
-// internal bucket interface with two implementations: the local filesystem
-// and S3 through aws-sdk-go-v2. The S3 client is created on first use, so
-// commands that only touch local paths need no AWS configuration.
+// A Storage is the one type callers use. Buckets are Go Cloud buckets
+// (gocloud.dev/blob): a program passes the *blob.Bucket values it opened
+// (s3blob, gcsblob, memblob in tests, …) in Options.Buckets, by the URI
+// prefix they serve ("s3://photos"), and a Provider opens the others of a
+// scheme on first use: package storage/s3 is the one for s3:// URIs, on
+// an aws-sdk-go-v2 client with bounded waits. Local paths are files,
+// written by this package itself (see Atomicity). This package imports no
+// AWS code, so the domain packages that take a *Storage do not either.
 //
 // # URIs
 //
-// An S3 URI is "s3://" followed by the bucket, a '/', and the key. The key is
-// used verbatim: it is not URL-decoded, so "s3://b/a%20b" names the key
-// "a%20b", and keys may hold spaces, '+', '%' and any UTF-8 (see [ParseS3]).
-// Anything without a scheme is a local path, absolute or relative to the
-// working directory; "file://" followed by an absolute path is accepted too
-// (also verbatim, without percent-decoding). Other schemes are an error.
+// A bucket URI is a scheme ("s3"), "://", the bucket, a '/', and the key.
+// The key is used verbatim: it is not URL-decoded, so "s3://b/a%20b" names
+// the key "a%20b", and keys may hold spaces, '+', '%' and any UTF-8 (see
+// [ParseS3]). Anything without a scheme is a local path, absolute or
+// relative to the working directory; "file://" followed by an absolute
+// path is accepted too (also verbatim, without percent-decoding). Other
+// schemes are an error unless a bucket or a provider serves them.
 //
-// [Storage.List] follows S3's prefix semantics on both: a prefix is a plain string,
-// so "s3://b/in/2024-01-01" also matches "s3://b/in/2024-01-01-extra/x".
+// [Storage.List] follows S3's prefix semantics on both: a prefix is a plain
+// string, so "s3://b/in/2024-01-01" also matches "s3://b/in/2024-01-01-extra/x".
 // End a prefix with "/" to list one "directory".
 //
 // # Atomicity
 //
 // [Storage.Put] and the calls built on it never let a reader see a partly
-// written object: locally through a temporary file and rename, on S3 because
-// an object appears only when its upload completes (see [Storage.Put]).
+// written object: locally through a temporary file that is synced and
+// renamed (Go Cloud's fileblob neither syncs nor keeps its temporary files
+// out of listings, which is why local paths are not a fileblob), in a
+// bucket because an object appears only when its writer closes.
 //
 // # Errors
 //
 // Errors name the operation and the URI ("open s3://b/k: ..."). Every
-// "not found" — a missing file, S3's NoSuchKey, or a 404 from HeadObject —
-// satisfies errors.Is(err, [ErrNotExist]).
+// "not found" — a missing file, a bucket's NotFound (S3's NoSuchKey or a
+// 404 from HeadObject) — satisfies errors.Is(err, [ErrNotExist]).
 package storage
 
 import (
@@ -48,6 +56,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gocloud.dev/blob"
 )
 
 // ErrNotExist is satisfied (via errors.Is) by every error that reports a
@@ -55,27 +65,32 @@ import (
 // fs.ErrNotExist) works as well.
 var ErrNotExist = fs.ErrNotExist
 
-// Options configure a Storage. The zero value uses the standard AWS
-// configuration chain and slog.Default().
+// Options configure a Storage. The zero value serves local paths only.
 type Options struct {
-	// Region overrides the AWS region. Empty means the standard AWS config
-	// chain (AWS_REGION, else the profile's region in ~/.aws/config).
-	Region string
+	// Buckets are buckets the program opened, by the URI prefix each
+	// serves: "s3://photos" makes "s3://photos/a/b.jpg" the key "a/b.jpg"
+	// of that bucket. A Storage does not close them.
+	Buckets map[string]*blob.Bucket
 
-	// EndpointURL overrides the S3 endpoint, e.g. "http://127.0.0.1:5055" for
-	// moto_server. When set, S3 is addressed path-style
-	// ("http://host/bucket/key"), which moto and most S3 look-alikes need.
-	// Empty means the AWS default endpoint.
-	EndpointURL string
+	// Schemes open the buckets of a scheme ("s3") that Buckets does not
+	// hold, on first use; a Storage closes what they open when it is
+	// closed. storage/s3 provides the one for S3.
+	Schemes map[string]Provider
 
 	// Logger receives debug and warning records. Nil means slog.Default().
 	Logger *slog.Logger
+}
 
-	// IOTimeout bounds each wait of an S3 call for the network (a
-	// connection, the next bytes of a response); 0 means 20 s. A call
-	// that stalls is retried by the SDK's retryer, then fails with a
-	// timeout error.
-	IOTimeout time.Duration
+// A Provider opens the buckets of one URI scheme by name.
+type Provider interface {
+	OpenBucket(ctx context.Context, name string) (*blob.Bucket, error)
+}
+
+// A ServerCopier is a Provider that copies objects between two of its
+// buckets without the bytes passing through this process (S3's
+// CopyObject). Storage.Copy uses it when it can.
+type ServerCopier interface {
+	CopyObject(ctx context.Context, dstBucket, dstKey, srcBucket, srcKey string) error
 }
 
 // Object describes a stored object.
@@ -99,28 +114,40 @@ type bucket interface {
 }
 
 var (
-	_ bucket = (*s3Bucket)(nil)
+	_ bucket = (*blobBucket)(nil)
 	_ bucket = localBucket{}
 )
 
 // Storage reads and writes objects named by URI. It is safe for concurrent
-// use. Create one with New and share it.
+// use. Create one with New, share it, and Close it when done.
 type Storage struct {
 	opts Options
 	log  *slog.Logger
 
-	mu sync.Mutex
-	s3 *s3Client // nil until the first s3:// URI; see s3Bucket
+	mu     sync.Mutex
+	opened map[string]*blobBucket // "scheme://name" -> a bucket a Provider opened
 }
 
-// New returns a Storage. It does no I/O: the S3 client is built on the first
-// s3:// call, from config.LoadDefaultConfig and opts.
+// New returns a Storage. It does no I/O: buckets are opened on first use.
 func New(opts Options) *Storage {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Storage{opts: opts, log: log}
+	return &Storage{opts: opts, log: log, opened: map[string]*blobBucket{}}
+}
+
+// Close closes the buckets the Storage's providers opened (not those of
+// Options.Buckets, which are the caller's).
+func (s *Storage) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for k, b := range s.opened {
+		errs = append(errs, b.b.Close())
+		delete(s.opened, k)
+	}
+	return errors.Join(errs...)
 }
 
 // Open opens the object at uri for reading. The caller must close it.
@@ -257,12 +284,14 @@ func (s *Storage) Copy(ctx context.Context, dst, src string) error {
 		}
 		return nil
 	}
-	if from, ok := sb.(*s3Bucket); ok {
-		if to, ok := db.(*s3Bucket); ok {
-			if err := to.copyFrom(ctx, dkey, from, skey); err != nil {
-				return fmt.Errorf("copy %s to %s: %w", src, dst, err)
+	if from, ok := sb.(*blobBucket); ok {
+		if to, ok := db.(*blobBucket); ok {
+			if done, err := to.copyFrom(ctx, dkey, from, skey); done || err != nil {
+				if err != nil {
+					return fmt.Errorf("copy %s to %s: %w", src, dst, err)
+				}
+				return nil
 			}
-			return nil
 		}
 	}
 	rc, err := sb.open(ctx, skey)
@@ -293,20 +322,13 @@ func (s *Storage) Delete(ctx context.Context, uri string) error {
 // resolve picks the bucket for uri and returns the key within it. A prefix
 // (for List) may have an empty key; an object URI may not.
 func (s *Storage) resolve(ctx context.Context, uri string, prefix bool) (bucket, string, error) {
-	switch {
-	case IsS3(uri):
-		name, key, err := ParseS3(uri)
-		if err != nil {
-			return nil, "", err
-		}
+	if b, key, ok := s.mounted(uri); ok {
 		if key == "" && !prefix {
-			return nil, "", errors.New("no object key after the bucket name")
+			return nil, "", errors.New("no object key after the bucket")
 		}
-		c, err := s.client(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		return &s3Bucket{c: c, name: name}, key, nil
+		return b, key, nil
+	}
+	switch {
 	case strings.HasPrefix(uri, fileScheme):
 		path := strings.TrimPrefix(uri, fileScheme)
 		if !strings.HasPrefix(path, "/") {
@@ -314,11 +336,70 @@ func (s *Storage) resolve(ctx context.Context, uri string, prefix bool) (bucket,
 		}
 		return localBucket{scheme: fileScheme}, path, nil
 	case hasScheme(uri):
-		return nil, "", errors.New("unsupported scheme (want s3://, file:// or a local path)")
+		scheme, rest, _ := strings.Cut(uri, "://")
+		name, key, _ := strings.Cut(rest, "/")
+		if name == "" {
+			return nil, "", errors.New("empty bucket name")
+		}
+		if key == "" && !prefix {
+			return nil, "", errors.New("no object key after the bucket name")
+		}
+		b, err := s.provided(ctx, scheme, name)
+		if err != nil {
+			return nil, "", err
+		}
+		return b, key, nil
 	case uri == "" && !prefix:
 		return nil, "", errors.New("empty path")
 	}
 	return localBucket{}, uri, nil
+}
+
+// mounted finds the bucket of Options.Buckets that serves uri: the one
+// whose prefix ("s3://photos") is uri's bucket.
+func (s *Storage) mounted(uri string) (bucket, string, bool) {
+	if len(s.opts.Buckets) == 0 {
+		return nil, "", false
+	}
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return nil, "", false
+	}
+	name, key, _ := strings.Cut(rest, "/")
+	root := scheme + "://" + name
+	b, ok := s.opts.Buckets[root]
+	if !ok {
+		b, ok = s.opts.Buckets[root+"/"]
+	}
+	if !ok {
+		return nil, "", false
+	}
+	return &blobBucket{b: b, root: root + "/"}, key, true
+}
+
+// provided returns the bucket name of scheme, opened by its provider on
+// first use.
+func (s *Storage) provided(ctx context.Context, scheme, name string) (bucket, error) {
+	root := scheme + "://" + name
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.opened[root]; ok {
+		return b, nil
+	}
+	p, ok := s.opts.Schemes[scheme]
+	if !ok {
+		if scheme == "s3" {
+			return nil, errors.New("no S3 access configured (storage.Options.Schemes[\"s3\"], from package storage/s3)")
+		}
+		return nil, fmt.Errorf("unsupported scheme %q (want s3://, file:// or a local path)", scheme+"://")
+	}
+	bb, err := p.OpenBucket(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", root, err)
+	}
+	b := &blobBucket{b: bb, root: root + "/", provider: p, name: name}
+	s.opened[root] = b
+	return b, nil
 }
 
 const (

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 func spools(tb testing.TB, dir string) []string {

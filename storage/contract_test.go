@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // harness gives one test a Storage and a fresh, empty base URI to work

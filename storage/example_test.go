@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // The same calls work for "s3://bucket/prefix/" and for a local directory.

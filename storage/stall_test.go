@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reviewlens/reviewlens/internal/storage"
+	"github.com/reviewlens/reviewlens/storage"
+	s3store "github.com/reviewlens/reviewlens/storage/s3"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 )
 
@@ -45,7 +46,9 @@ func TestStalledServerTimesOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := storage.New(storage.Options{Region: "us-east-1", EndpointURL: tt.endpoint, IOTimeout: 200 * time.Millisecond})
+			s := storage.New(storage.Options{Schemes: map[string]storage.Provider{
+				"s3": s3store.NewProvider(s3store.Options{Region: "us-east-1", EndpointURL: tt.endpoint, IOTimeout: 200 * time.Millisecond}),
+			}})
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			start := time.Now()

@@ -841,13 +841,22 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-func TestSnappyCodecRegistered(t *testing.T) {
+// TestSnappyOptIn: importing the package leaves arrow-go's codec alone;
+// UseFastSnappy swaps it.
+func TestSnappyOptIn(t *testing.T) {
 	codec, err := compress.GetCodec(compress.Codecs.Snappy)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, ok := codec.(fastSnappy); ok {
+		t.Fatalf("Snappy codec is fastSnappy before UseFastSnappy")
+	}
+	UseFastSnappy()
+	if codec, _ = compress.GetCodec(compress.Codecs.Snappy); codec == nil {
+		t.Fatal("no Snappy codec")
+	}
 	if _, ok := codec.(fastSnappy); !ok {
-		t.Errorf("Snappy codec is %T, want fastSnappy", codec)
+		t.Errorf("Snappy codec is %T after UseFastSnappy, want fastSnappy", codec)
 	}
 }
 

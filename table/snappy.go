@@ -8,13 +8,19 @@ import (
 	"github.com/klauspost/compress/snappy"
 )
 
-// arrow-go compresses Snappy pages with klauspost/compress/snappy, whose
-// Encode is the slower "better" s2 mode; on the labels table that took a
-// third of the write. s2.EncodeSnappy writes the same Snappy block format
-// (any Snappy reader reads it) at the speed of the reference encoder. The
-// codec registry is process-wide: every Snappy page this program writes
-// goes through it.
-func init() { compress.RegisterCodec(compress.Codecs.Snappy, fastSnappy{}) }
+// UseFastSnappy makes arrow-go write Snappy pages with s2.EncodeSnappy
+// instead of klauspost/compress/snappy's Encode, the slower "better" s2
+// mode. Both write the same Snappy block format (any Snappy reader reads
+// it). arrow-go's codec registry is process-wide, so this is an explicit
+// opt-in of the program, not something importing this package does: the
+// reviewlens binaries call it at start (internal/cli.Main), a Go program
+// may.
+//
+// Measured on the manifest step (1,000,000 lines, whole process, median
+// of 7 runs on 2 cores): 0.491 s with it against 0.523 s without (6%
+// less wall time, 7% less CPU); the labels table is its only large
+// Snappy write.
+func UseFastSnappy() { compress.RegisterCodec(compress.Codecs.Snappy, fastSnappy{}) }
 
 type fastSnappy struct{}
 
