@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // TestS3 runs the contract against moto_server through the real SDK client,

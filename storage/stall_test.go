@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/storage"
 	s3store "github.com/reviewlens/reviewlens/storage/s3"
-	"github.com/reviewlens/reviewlens/internal/testenv"
 )
 
 // TestStalledServerTimesOut: an S3 server that never answers, or stops in

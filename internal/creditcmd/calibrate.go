@@ -18,8 +18,8 @@ import (
 	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/internal/creditreport"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // CalibrateConfig is the calibrate step's input.

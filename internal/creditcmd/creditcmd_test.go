@@ -15,8 +15,8 @@ import (
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/creditcmd"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 var classes = []string{"product", "packaging", "full-length", "half-length", "other"}

@@ -26,8 +26,8 @@ import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // Output file names in the --out folder.

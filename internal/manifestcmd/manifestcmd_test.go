@@ -13,9 +13,9 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // run runs the manifest step as `reviewlens manifest ARGS` and returns the

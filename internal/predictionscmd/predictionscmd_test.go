@@ -15,8 +15,8 @@ import (
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 const classesJSON = `{"document-version":"2018-11-28","labels":[{"label":"product"},{"label":"packaging"},{"label":"full-length"},{"label":"half-length"},{"label":"other"}]}`

@@ -16,8 +16,8 @@ import (
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 const day = "2026-11-28"

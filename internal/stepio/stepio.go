@@ -28,8 +28,8 @@ import (
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/clip"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // parquetMagic starts and ends every Parquet file.

@@ -15,11 +15,11 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
 	"github.com/reviewlens/reviewlens/sagemaker"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // recording wraps an API and keeps the requests that create things.

@@ -15,8 +15,8 @@ import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // Files of the stage step's output folder that this step reads.

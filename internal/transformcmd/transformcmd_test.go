@@ -15,11 +15,11 @@ import (
 
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/sagemaker/sagemakertest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 const day = "2026-11-28"

@@ -22,9 +22,9 @@ import (
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/tunereport"
 	"github.com/reviewlens/reviewlens/sagemaker"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // Strategies of the grid search.

@@ -19,11 +19,11 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/sagemaker/sagemakertest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // counting wraps an API and counts the calls that start jobs.
