@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
+
+	"github.com/reviewlens/reviewlens/fault"
 )
 
 // Exit codes of every step binary.
@@ -46,18 +48,13 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// withCode wraps err in an [*Error]; a nil err stays nil so that
-// "return res, cli.Transient(err)" is safe.
-func withCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &Error{Code: code, Err: err}
-}
+// The kinds of package fault, which the libraries use, are these exit
+// codes; the helpers below make errors of those kinds.
 
-// BadInput marks err as bad input (exit 2). The message should name the flag,
-// file, line or field and what was expected. A nil err returns nil.
-func BadInput(err error) error { return withCode(ExitBadInput, err) }
+// BadInput marks err as bad input (exit 2, fault.BadInput). The message
+// should name the flag, file, line or field and what was expected. A nil
+// err returns nil.
+func BadInput(err error) error { return fault.New(fault.BadInput, err) }
 
 // BadInputf is [BadInput] of fmt.Errorf(format, args...).
 func BadInputf(format string, args ...any) error {
@@ -66,20 +63,37 @@ func BadInputf(format string, args ...any) error {
 
 // JobFailed marks err as a failed SageMaker job (exit 3). The message should
 // carry the job's failure reason. A nil err returns nil.
-func JobFailed(err error) error { return withCode(ExitJobFailed, err) }
+func JobFailed(err error) error { return fault.New(fault.JobFailed, err) }
 
 // JobStopped marks err as a stopped job (exit 4). A nil err returns nil.
-func JobStopped(err error) error { return withCode(ExitJobStopped, err) }
+func JobStopped(err error) error { return fault.New(fault.JobStopped, err) }
 
 // Transient marks err as worth a retry (exit 75), for errors [ExitCode] would
 // not recognise itself, such as a bare io.ErrUnexpectedEOF from reading an
 // object's body. A nil err returns nil.
-func Transient(err error) error { return withCode(ExitTransient, err) }
+func Transient(err error) error { return fault.New(fault.Transient, err) }
+
+// kindCodes are the exit codes of package fault's kinds.
+var kindCodes = map[fault.Kind]int{
+	fault.BadInput:   ExitBadInput,
+	fault.JobFailed:  ExitJobFailed,
+	fault.JobStopped: ExitJobStopped,
+	fault.Transient:  ExitTransient,
+}
+
+// coded reports whether err carries an exit code of its own: an [*Error],
+// or a failure of a kind of package fault.
+func coded(err error) bool {
+	var e *Error
+	return errors.As(err, &e) || fault.KindOf(err) != fault.Other
+}
 
 // ExitCode returns the exit code for err, the first of:
 //
 //   - nil: [ExitOK];
 //   - an [*Error] anywhere in the chain (errors.As): its Code;
+//   - an error of a kind of package fault: its code (bad input 2, job
+//     failed 3, job stopped 4, transient 75);
 //   - [ErrTimeout] in the chain: [ExitTimeout];
 //   - context.Canceled in the chain (an interrupted run): [ExitFailure];
 //   - a transient error: [ExitTransient]. That is what the AWS SDK's default
@@ -102,6 +116,8 @@ func ExitCode(err error) int {
 	switch {
 	case errors.As(err, &e):
 		return e.Code
+	case fault.KindOf(err) != fault.Other:
+		return kindCodes[fault.KindOf(err)]
 	case errors.Is(err, ErrTimeout):
 		return ExitTimeout
 	case errors.Is(err, context.Canceled):

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/reviewlens/reviewlens/fault"
+
 	"context"
 	"errors"
 	"fmt"
@@ -103,8 +105,10 @@ func TestErrorUnwraps(t *testing.T) {
 	if got, want := err.Error(), "tune: job x: AlgorithmError: out of memory"; got != want {
 		t.Errorf("message = %q, want %q", got, want)
 	}
-	var e *Error
-	if !errors.As(err, &e) || e.Code != ExitJobFailed {
-		t.Errorf("errors.As(%v) = %+v, want code %d", err, e, ExitJobFailed)
+	if got := fault.KindOf(err); got != fault.JobFailed {
+		t.Errorf("fault.KindOf(%v) = %v, want job failed", err, got)
+	}
+	if got := ExitCode(err); got != ExitJobFailed {
+		t.Errorf("ExitCode(%v) = %d, want %d", err, got, ExitJobFailed)
 	}
 }

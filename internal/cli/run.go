@@ -50,8 +50,7 @@ func Run(ctx context.Context, app *urfave.App, args []string, stdout, stderr io.
 	}
 	var se *stepError
 	fromStep := errors.As(err, &se)
-	var e *Error
-	if !fromStep && !errors.As(err, &e) {
+	if !fromStep && !coded(err) {
 		// urfave/cli's own, such as "No help topic for x", or a flag's
 		// Action rejecting its value.
 		err = BadInput(err)
@@ -184,8 +183,7 @@ func explain(ctx context.Context, timeout time.Duration, err error) error {
 	if err == nil || ctx.Err() == nil {
 		return err
 	}
-	var e *Error
-	if errors.As(err, &e) {
+	if coded(err) {
 		return err
 	}
 	cause := context.Cause(ctx)

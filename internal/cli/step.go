@@ -13,6 +13,7 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/awsnet"
+	"github.com/reviewlens/reviewlens/progress"
 	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/storage/s3"
 )
@@ -75,6 +76,15 @@ func (e *Env) Storage() *storage.Storage {
 			"s3": s3.NewProvider(s3.Options{Region: e.Region, EndpointURL: e.EndpointURL, IOTimeout: e.IOTimeout, Logger: e.Logger}),
 		},
 	})
+}
+
+// Progress returns how a long step shows its progress: a live bar on
+// Stderr when it is a terminal, a log line every 30 s otherwise.
+func (e *Env) Progress() progress.Meter {
+	if e.Terminal {
+		return progress.Bar(e.Stderr)
+	}
+	return progress.Log(e.Logger, progress.DefaultEvery)
 }
 
 // Step is one step of the workflow, the same as a subcommand of reviewlens

@@ -76,7 +76,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func check(t *testing.T, store *storage.Storage, res predictionscmd.Result, outs string) {
+func check(t *testing.T, store *storage.Storage, res inspect.CollectResult, outs string) {
 	t.Helper()
 	if diff := cmp.Diff(map[string]int{"ok": 3, "missing": 1, "invalid": 2}, res.ByStatus); diff != "" {
 		t.Errorf("by status (-want +got):\n%s", diff)
@@ -135,7 +135,7 @@ func TestLocalFolder(t *testing.T) {
 	if code != cli.ExitFailure {
 		t.Fatalf("exit %d, want %d (missing and invalid photos); stderr:\n%s", code, cli.ExitFailure, stderr)
 	}
-	var res predictionscmd.Result
+	var res inspect.CollectResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("result: %v\n%s", err, stdout)
 	}
@@ -157,7 +157,7 @@ func TestS3(t *testing.T) {
 	bucket := testenv.NewBucket(t, endpoint)
 	store := storage.New(testenv.StorageOptions(endpoint))
 	staged, outs, classes := day(t, store, "s3://"+bucket+"/day")
-	res, err := predictionscmd.Run(context.Background(), store, predictionscmd.Config{
+	res, err := inspect.CollectPredictions(context.Background(), store, inspect.CollectOptions{
 		Staged: staged, Outputs: outs, Classes: classes, Out: "s3://" + bucket + "/day/predictions/", AllowIncomplete: true,
 	})
 	if err != nil {

@@ -1,15 +1,15 @@
+// Package predictionscmd is the predictions step's command: flags in,
+// inspect.CollectPredictions called, result out.
 package predictionscmd
 
 import (
 	"context"
-	"math"
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
 )
-
-var nan = math.NaN()
 
 // Step is the predictions step of reviewlens.
 var Step = cli.Step{
@@ -38,10 +38,10 @@ invalid the table is written and the step exits 1, unless --allow-incomplete.`,
 		}
 		store := env.Storage()
 		defer store.Close()
-		res, err := Run(ctx, store, Config{
+		res, err := inspect.CollectPredictions(ctx, store, inspect.CollectOptions{
 			Staged: c.String("staged"), Outputs: c.String("outputs"), Classes: c.String("classes"), Out: c.String("out"),
 			Concurrency: c.Int("concurrency"), AllowIncomplete: c.Bool("allow-incomplete"),
-			Model: c.String("model"), TransformJob: c.String("transform-job"), Logger: env.Logger,
+			Model: c.String("model"), TransformJob: c.String("transform-job"), Progress: env.Progress(), Logger: env.Logger,
 		})
 		if res == nil {
 			return nil, err

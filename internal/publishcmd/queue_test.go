@@ -381,9 +381,8 @@ func TestExportQueueBadFormat(t *testing.T) {
 			db := filepath.Join(dir, "ledger.db")
 			out := filepath.Join(dir, tt.out)
 			_, err := ExportQueue(context.Background(), storage.New(storage.Options{}), "sqlite:"+db, out, tt.format)
-			var ce *cli.Error
-			if !errors.As(err, &ce) || ce.Code != cli.ExitBadInput {
-				t.Fatalf("ExportQueue error %v (%T), want a *cli.Error with code %d", err, err, cli.ExitBadInput)
+			if cli.ExitCode(err) != cli.ExitBadInput {
+				t.Fatalf("ExportQueue error %v (%T), want exit code %d", err, err, cli.ExitBadInput)
 			}
 			for _, s := range tt.wantText {
 				if !strings.Contains(err.Error(), s) {

@@ -32,9 +32,9 @@ func run(tb testing.TB, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func result(tb testing.TB, stdout string) stagecmd.Result {
+func result(tb testing.TB, stdout string) inspect.StageResult {
 	tb.Helper()
-	var res stagecmd.Result
+	var res inspect.StageResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		tb.Fatalf("stdout is not the result JSON: %v\n%s", err, stdout)
 	}
@@ -85,13 +85,13 @@ func dayPhotos(withBadRow bool) photoSet {
 		},
 		good: map[string]string{"r0/0": "image/jpeg", "r1/0": "image/jpeg", "r1/1": "image/png", "r2/0": "image/jpeg", "r3/1": "image/png"},
 		rejected: map[string]string{
-			"r3/0": stagecmd.ReasonTooLarge, "r4/0": stagecmd.ReasonUnsupported, "r4/1": stagecmd.ReasonMissing, "r5/0": stagecmd.ReasonEmpty,
+			"r3/0": inspect.ReasonTooLarge, "r4/0": inspect.ReasonUnsupported, "r4/1": inspect.ReasonMissing, "r5/0": inspect.ReasonEmpty,
 		},
 	}
 	if withBadRow {
 		csv += "r6,video,{root}a/r6-0.jpg,0,u6,p6,\n" + "r1,product,{root}a/r1-0.jpg,0,u1,p1,\n"
-		set.rejected["r6/0"] = stagecmd.ReasonBadRow
-		set.rejected["r1/0#dup"] = stagecmd.ReasonDuplicate
+		set.rejected["r6/0"] = inspect.ReasonBadRow
+		set.rejected["r1/0#dup"] = inspect.ReasonDuplicate
 	}
 	set.csv = csv
 	return set
@@ -102,7 +102,7 @@ func rejectedLines(tb testing.TB, data []byte) map[string]string {
 	tb.Helper()
 	got := map[string]string{}
 	for l := range strings.Lines(string(data)) {
-		var r stagecmd.Rejected
+		var r inspect.StageRejection
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			tb.Fatalf("rejected.jsonl line %q: %v", l, err)
 		}
@@ -111,7 +111,7 @@ func rejectedLines(tb testing.TB, data []byte) map[string]string {
 			continue
 		}
 		key := fmt.Sprintf("%s/%d", r.ReviewID, *r.ImageIndex)
-		if r.Reason == stagecmd.ReasonDuplicate {
+		if r.Reason == inspect.ReasonDuplicate {
 			key += "#dup"
 		}
 		got[key] = r.Reason
@@ -160,7 +160,7 @@ func TestLocal(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	res := result(t, stdout)
-	want := stagecmd.Result{
+	want := inspect.StageResult{
 		Day:         day,
 		Outputs:     map[string]string{"staged": filepath.Join(out, "staged.parquet"), "manifest": filepath.Join(out, "input.manifest"), "rejected": filepath.Join(out, "rejected.jsonl"), "summary": filepath.Join(out, "summary.json")},
 		ManifestURI: filepath.Join(out, "input.manifest"), ManifestPrefix: root, StagedURI: filepath.Join(out, "staged.parquet"),
@@ -176,7 +176,7 @@ func TestLocal(t *testing.T) {
 
 	// staged.parquet: the good photos, by review then index, read where
 	// they are.
-	data, err := os.ReadFile(filepath.Join(out, stagecmd.FileStaged))
+	data, err := os.ReadFile(filepath.Join(out, inspect.FileStaged))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestLocal(t *testing.T) {
 	}
 
 	// rejected.jsonl: every photo not staged, with its reason.
-	data, err = os.ReadFile(filepath.Join(out, stagecmd.FileRejected))
+	data, err = os.ReadFile(filepath.Join(out, inspect.FileRejected))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestLocal(t *testing.T) {
 	}
 
 	// input.manifest: the photos' common folder and each relative key.
-	data, err = os.ReadFile(filepath.Join(out, stagecmd.FileManifest))
+	data, err = os.ReadFile(filepath.Join(out, inspect.FileTransformManifest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestFailOnBadRow(t *testing.T) {
 			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, stagecmd.FileStaged)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, inspect.FileStaged)); err == nil {
 		t.Errorf("staged.parquet written although the step failed")
 	}
 
@@ -276,7 +276,7 @@ func TestFailOnBadRow(t *testing.T) {
 			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, stagecmd.FileManifest)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, inspect.FileTransformManifest)); err == nil {
 		t.Errorf("input.manifest written although the step failed")
 	}
 }
@@ -304,7 +304,7 @@ func TestLocalCopy(t *testing.T) {
 	if res.ManifestPrefix != wantPrefix || res.Copied != 5 {
 		t.Errorf("prefix %q, copied %d; want %q, 5", res.ManifestPrefix, res.Copied, wantPrefix)
 	}
-	data, err := os.ReadFile(filepath.Join(out, stagecmd.FileStaged))
+	data, err := os.ReadFile(filepath.Join(out, inspect.FileStaged))
 	if err != nil {
 		t.Fatal(err)
 	}

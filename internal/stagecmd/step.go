@@ -1,3 +1,5 @@
+// Package stagecmd is the stage step's command: flags in, inspect.Stage
+// called, result out.
 package stagecmd
 
 import (
@@ -5,6 +7,7 @@ import (
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
 )
 
@@ -38,8 +41,8 @@ rejected.jsonl, are counted by reason, and the rest is staged.`,
 		&urfave.StringFlag{Name: "out", Usage: "the output folder (s3:// URI or path)", Required: true},
 		&urfave.StringFlag{Name: "input-prefix", Usage: "where photos are copied when they must be: <input-prefix>/dt=<day>/ (s3:// URI or path)"},
 		&urfave.BoolFlag{Name: "copy", Usage: "copy every photo under --input-prefix, even when they share a prefix"},
-		&urfave.IntFlag{Name: "max-payload-mb", Value: DefaultMaxPayloadMB, Usage: "the transform job's MaxPayloadInMB: a larger photo is refused"},
-		&urfave.IntFlag{Name: "concurrency", Value: DefaultConcurrency, Usage: "concurrent HEADs and copies"},
+		&urfave.IntFlag{Name: "max-payload-mb", Value: inspect.DefaultMaxPayloadMB, Usage: "the transform job's MaxPayloadInMB: a larger photo is refused"},
+		&urfave.IntFlag{Name: "concurrency", Value: inspect.DefaultStageConcurrency, Usage: "concurrent HEADs and copies"},
 		&urfave.StringFlag{Name: "on-bad-row", Value: "fail", Usage: "fail: stop with exit 2 on a bad row or photo; skip: write it to rejected.jsonl and go on"},
 		&urfave.BoolFlag{Name: "allow-empty", Usage: "accept a reviews file with no rows (a day with no reviews): nothing is staged"},
 	},
@@ -54,7 +57,7 @@ rejected.jsonl, are counted by reason, and the rest is staged.`,
 		}
 		store := env.Storage()
 		defer store.Close()
-		res, err := Run(ctx, store, Config{
+		res, err := inspect.Stage(ctx, store, inspect.StageOptions{
 			Reviews:      c.String("reviews"),
 			Day:          c.String("day"),
 			Out:          c.String("out"),
@@ -64,6 +67,7 @@ rejected.jsonl, are counted by reason, and the rest is staged.`,
 			Concurrency:  c.Int("concurrency"),
 			OnBadRow:     c.String("on-bad-row"),
 			AllowEmpty:   c.Bool("allow-empty"),
+			Progress:     env.Progress(),
 			Logger:       env.Logger,
 		})
 		if err != nil {

@@ -1,10 +1,6 @@
-// Package predictionscmd is the predictions step: it reads the <photo>.out
-// objects a Batch Transform job wrote, concurrently, and turns them into
-// predictions.parquet, one row per staged photo.
-package predictionscmd
+package inspect
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,28 +9,23 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/reviewlens/reviewlens/inspect"
-	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/fault"
 	"github.com/reviewlens/reviewlens/internal/clip"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/progress"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
-// Output files.
-const (
-	FilePredictions = "predictions.parquet"
-	FileSummary     = "summary.json"
-	fileStaged      = "staged.parquet"
-)
+// FilePredictions is the predictions step's table in its output folder
+// (beside summary.json).
+const FilePredictions = "predictions.parquet"
 
-// Config is the predictions step's input.
-type Config struct {
+// CollectOptions is the predictions step's input.
+type CollectOptions struct {
 	Staged  string // the stage step's --out folder, or its staged.parquet
 	Outputs string // the transform job's output prefix
 	Classes string // the manifest step's classes.json
@@ -46,13 +37,14 @@ type Config struct {
 	AllowIncomplete bool
 	// Model and TransformJob label the rows; optional.
 	Model, TransformJob string
-	// ProgressEvery is how often progress is logged; 0 means 30 s.
-	ProgressEvery time.Duration
-	Logger        *slog.Logger
+	// Progress shows the outputs read as they go; nil means a log line
+	// every 30 s.
+	Progress progress.Meter
+	Logger   *slog.Logger
 }
 
-// Result is the step's result JSON, also written to summary.json.
-type Result struct {
+// CollectResult is the step's result JSON, also written to summary.json.
+type CollectResult struct {
 	Predictions string         `json:"predictions"`
 	Photos      int            `json:"photos"`
 	ByStatus    map[string]int `json:"by_status"`
@@ -65,15 +57,25 @@ type Result struct {
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 }
 
-// maxListed bounds the unmatched outputs listed in the result.
-const maxListed = 100
+// maxUnmatchedListed bounds the unmatched outputs listed in the result.
+const maxUnmatchedListed = 100
 
-// block is how many photos are fetched before their rows are written: it
+// collectBlock is how many photos are fetched before their rows are written: it
 // bounds memory whatever the size of the day.
-const block = 4096
+const collectBlock = 4096
 
-// Run does the step.
-func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, error) {
+// CollectPredictions is the predictions step: it lists the transform
+// job's output prefix once, reads each staged photo's <key>.out object,
+// Concurrency at a time, and writes predictions.parquet into opts.Out, one
+// row per staged photo: ok (the class, its confidence, the margin to the
+// second class, every probability), missing (no output: the job failed on
+// it, or was stopped) or invalid (the reason), then summary.json. Outputs
+// that belong to no staged photo are counted and listed in the result.
+// With any photo missing or invalid the table is still written, and an
+// error is returned with the result unless AllowIncomplete. A class map
+// that fits no output (most outputs holding another number of
+// probabilities) is a fault.BadInput error naming it.
+func CollectPredictions(ctx context.Context, store *storage.Storage, cfg CollectOptions) (*CollectResult, error) {
 	start := time.Now()
 	log := cfg.Logger
 	if log == nil {
@@ -82,20 +84,17 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 64
 	}
-	if cfg.ProgressEvery <= 0 {
-		cfg.ProgressEvery = 30 * time.Second
-	}
 	if cfg.Outputs == "" || cfg.Out == "" || cfg.Classes == "" {
-		return nil, cli.BadInputf("--outputs, --classes and --out are required")
+		return nil, fault.BadInputf("--outputs, --classes and --out are required")
 	}
-	if err := stepio.OutFolder("--out", cfg.Out); err != nil {
+	if err := storage.CheckOutFolder("--out", cfg.Out); err != nil {
 		return nil, err
 	}
 	staged, err := readStaged(ctx, store, cfg.Staged)
 	if err != nil {
 		return nil, err
 	}
-	classes, err := stepio.ReadClasses(ctx, store, "--classes", cfg.Classes, false)
+	classes, err := manifest.LoadClasses(ctx, store, "--classes", cfg.Classes, false)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +106,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		want[s.OutputKey] = true
 	}
 	exists := make(map[string]bool, len(staged))
-	res := &Result{Photos: len(staged), ByStatus: map[string]int{}, ByClass: map[string]int{}}
+	res := &CollectResult{Photos: len(staged), ByStatus: map[string]int{}, ByClass: map[string]int{}}
 	for obj, err := range store.List(ctx, prefix) {
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", prefix, err)
@@ -118,7 +117,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 			continue
 		}
 		res.Unmatched++
-		if len(res.UnmatchedFirst) < maxListed {
+		if len(res.UnmatchedFirst) < maxUnmatchedListed {
 			res.UnmatchedFirst = append(res.UnmatchedFirst, obj.URI)
 		}
 	}
@@ -133,19 +132,19 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	pw, err := inspect.NewPredictionWriter(f)
+	pw, err := NewPredictionWriter(f)
 	if err != nil {
 		return nil, err
 	}
-	var done atomic.Int64
 	// counts are the probabilities held by outputs of the wrong length,
 	// to tell a wrong class map from a few broken outputs.
 	counts := map[int]int{}
 	read := 0
-	stopProgress := progress(ctx, log, cfg.ProgressEvery, &done, len(staged))
-	rows := make([]outRow, block)
-	for from := 0; from < len(staged); from += block {
-		part := staged[from:min(from+block, len(staged))]
+	task := progress.Or(cfg.Progress, log).Start("reading predictions", len(staged))
+	stopProgress := task.Done
+	rows := make([]outRow, collectBlock)
+	for from := 0; from < len(staged); from += collectBlock {
+		part := staged[from:min(from+collectBlock, len(staged))]
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(cfg.Concurrency)
 		for i := range part {
@@ -153,22 +152,22 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 			row := &rows[i]
 			*row = outRow{PredictionRow: baseRow(s, prefix, cfg)}
 			if !exists[s.OutputKey] {
-				row.Status, row.Reason = inspect.StatusMissing, "no output: the job failed on this photo, or was stopped"
-				done.Add(1)
+				row.SetFailed(StatusMissing, "no output: the job failed on this photo, or was stopped")
+				task.Add(1)
 				continue
 			}
 			g.Go(func() error {
 				data, err := store.ReadFile(gctx, row.OutputURI)
 				if errors.Is(err, storage.ErrNotExist) {
-					row.Status, row.Reason = inspect.StatusMissing, "listed, then gone when read"
-					done.Add(1)
+					row.SetFailed(StatusMissing, "listed, then gone when read")
+					task.Add(1)
 					return nil
 				}
 				if err != nil {
 					return fmt.Errorf("read %s: %w", row.OutputURI, err)
 				}
 				fill(row, data, classes)
-				done.Add(1)
+				task.Add(1)
 				return nil
 			})
 		}
@@ -184,7 +183,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 				}
 			}
 			res.ByStatus[rows[i].Status]++
-			if rows[i].Status == inspect.StatusOK {
+			if rows[i].Status == StatusOK {
 				res.ByClass[rows[i].ClassName]++
 				if rows[i].Reason != "" {
 					res.SumOff++
@@ -197,8 +196,8 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		}
 	}
 	stopProgress()
-	if n, c, ok := wrongClasses(counts, read, res.ByStatus[inspect.StatusOK]); ok {
-		return nil, cli.BadInputf("--classes %s: %d classes, but no output fits it and %d of the %d outputs read hold %d probabilities: is it the classes.json of the model that made them?",
+	if n, c, ok := wrongClasses(counts, read, res.ByStatus[StatusOK]); ok {
+		return nil, fault.BadInputf("--classes %s: %d classes, but no output fits it and %d of the %d outputs read hold %d probabilities: is it the classes.json of the model that made them?",
 			clip.S(cfg.Classes), classes.Len(), c, read, n)
 	}
 	if err := pw.Close(); err != nil {
@@ -219,33 +218,31 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if err := spool.Publish(ctx, store, FilePredictions, FileSummary); err != nil {
 		return nil, err
 	}
-	bad := res.ByStatus[inspect.StatusMissing] + res.ByStatus[inspect.StatusInvalid]
-	log.Info("predictions done", "photos", len(staged), "ok", res.ByStatus[inspect.StatusOK], "missing", res.ByStatus[inspect.StatusMissing],
-		"invalid", res.ByStatus[inspect.StatusInvalid], "unmatched", res.Unmatched, "elapsed", time.Since(start).Round(time.Millisecond).String())
+	bad := res.ByStatus[StatusMissing] + res.ByStatus[StatusInvalid]
+	log.Info("predictions done", "photos", len(staged), "ok", res.ByStatus[StatusOK], "missing", res.ByStatus[StatusMissing],
+		"invalid", res.ByStatus[StatusInvalid], "unmatched", res.Unmatched, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	if bad > 0 && !cfg.AllowIncomplete {
 		return res, fmt.Errorf("%d of %d photos have no usable prediction (%d missing, %d invalid; see %s): rerun with --allow-incomplete to accept",
-			bad, len(staged), res.ByStatus[inspect.StatusMissing], res.ByStatus[inspect.StatusInvalid], res.Predictions)
+			bad, len(staged), res.ByStatus[StatusMissing], res.ByStatus[StatusInvalid], res.Predictions)
 	}
 	return res, nil
 }
 
-func baseRow(s *inspect.Staged, prefix string, cfg Config) inspect.PredictionRow {
-	return inspect.PredictionRow{
-		ReviewID: s.ReviewID, ReviewType: s.ReviewType, ImageIndex: s.ImageIndex, ImageURI: s.ImageURI,
-		OutputURI: prefix + s.OutputKey, Label: -1, Confidence: nan, Margin: nan,
-		Model: cfg.Model, TransformJob: cfg.TransformJob, Day: s.Day,
-	}
+func baseRow(s *Staged, prefix string, cfg CollectOptions) PredictionRow {
+	r := NewPredictionRow(s, prefix+s.OutputKey)
+	r.Model, r.TransformJob = cfg.Model, cfg.TransformJob
+	return r
 }
 
 // outRow is a predictions row and, for an output of the wrong length, the
 // number of probabilities it held.
 type outRow struct {
-	inspect.PredictionRow
+	PredictionRow
 	count int
 }
 
-func rowsOf(rows []outRow) []inspect.PredictionRow {
-	out := make([]inspect.PredictionRow, len(rows))
+func rowsOf(rows []outRow) []PredictionRow {
+	out := make([]PredictionRow, len(rows))
 	for i := range rows {
 		out[i] = rows[i].PredictionRow
 	}
@@ -269,62 +266,32 @@ func wrongClasses(counts map[int]int, read, ok int) (length, outputs int, wrong 
 
 // fill parses an output into row.
 func fill(row *outRow, data []byte, classes *manifest.ClassMap) {
-	p, err := inspect.ParsePrediction(data, classes.Len())
-	var pe *inspect.PredictionError
+	p, err := ParsePrediction(data, classes.Len())
+	var pe *PredictionError
 	switch {
 	case errors.As(err, &pe):
-		row.Status, row.Reason, row.count = inspect.StatusInvalid, pe.Reason, pe.Count
+		row.SetFailed(StatusInvalid, pe.Reason)
+		row.count = pe.Count
 	case err != nil:
-		row.Status, row.Reason = inspect.StatusInvalid, err.Error()
+		row.SetFailed(StatusInvalid, err.Error())
 	default:
-		row.Status = inspect.StatusOK
-		row.Label, row.ClassName = p.Label, classes.Name(p.Label)
-		row.Confidence, row.Margin, row.Probabilities = p.Confidence, p.Margin, p.Probabilities
-		row.Reason = p.Warning() // the sum off 1, flagged, or ""
+		row.SetOK(p, classes.Name(p.Label)) // Reason: the sum off 1, flagged, or ""
 	}
 }
 
-// progress logs how many photos are done every so often; the function it
-// returns stops it and waits until it has.
-func progress(ctx context.Context, log *slog.Logger, every time.Duration, done *atomic.Int64, total int) func() {
-	ctx, cancel := context.WithCancel(ctx)
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				log.Info("reading predictions", "done", done.Load(), "total", total)
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-finished
-	}
-}
-
-func readStaged(ctx context.Context, store *storage.Storage, uri string) ([]inspect.Staged, error) {
+func readStaged(ctx context.Context, store *storage.Storage, uri string) ([]Staged, error) {
 	if uri == "" {
-		return nil, cli.BadInputf("--staged: give the stage step's --out folder")
+		return nil, fault.BadInputf("--staged: give the stage step's --out folder")
 	}
-	data, file, err := stepio.ReadParquet(ctx, store, "--staged", uri, fileStaged, "the stage step's staged.parquet")
+	staged, file, err := LoadStaged(ctx, store, "--staged", uri)
 	if err != nil {
 		return nil, err
 	}
-	staged, err := inspect.ReadStaged(bytes.NewReader(data), file)
-	if err != nil {
-		return nil, cli.BadInput(fmt.Errorf("--staged: %w", err))
-	}
 	if len(staged) == 0 {
-		return nil, cli.BadInputf("%s: no photo staged", file)
+		return nil, fault.BadInputf("%s: no photo staged", file)
 	}
 	// Rows in review order whatever the file's: the table is deterministic.
-	slices.SortStableFunc(staged, func(a, b inspect.Staged) int {
+	slices.SortStableFunc(staged, func(a, b Staged) int {
 		if c := strings.Compare(a.ReviewID, b.ReviewID); c != 0 {
 			return c
 		}

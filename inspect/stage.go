@@ -1,20 +1,4 @@
-// Package stagecmd is the stage step: it reads the day's reviews, checks
-// every photo before anything is submitted to SageMaker, and writes the
-// inputs of the day's Batch Transform job: staged.parquet (the photos that
-// passed, and where the job reads each and leaves its output) and
-// input.manifest (a ManifestFile listing them).
-//
-// The formats are package inspect's; this package moves files. Photos are
-// checked with one HEAD each (storage.Stat), concurrently: they must exist,
-// be no larger than the job's MaxPayloadInMB, and be JPEG or PNG (by
-// extension, or by their first bytes when the extension says nothing). When
-// the photos that passed share a prefix, the ManifestFile lists them where
-// they are; when they do not (different buckets), or with --copy, each is
-// copied server-side to <input-prefix>/dt=<day>/<review_id>/<image_index><ext>
-// and listed there. Outputs are written whole (each object appears at once),
-// after every check and copy, summary.json last: a folder with a
-// summary.json is complete.
-package stagecmd
+package inspect
 
 import (
 	"bytes"
@@ -30,28 +14,26 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/reviewlens/reviewlens/inspect"
-	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/fault"
 	"github.com/reviewlens/reviewlens/internal/clip"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/progress"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
 // Output file names in the --out folder.
 const (
-	FileStaged   = "staged.parquet"
-	FileManifest = "input.manifest"
-	FileRejected = "rejected.jsonl"
-	FileSummary  = "summary.json"
+	FileStaged            = "staged.parquet"
+	FileTransformManifest = "input.manifest"
+	FileRejected          = "rejected.jsonl"
+	FileSummary           = "summary.json"
 )
 
-// Reasons a photo is not staged, as rejected.jsonl and Result count them.
+// Reasons a photo is not staged, as rejected.jsonl and StageResult count them.
 const (
 	ReasonBadRow      = "bad_row"          // a value of the reviews file cannot be used
 	ReasonDuplicate   = "duplicate"        // the row repeats an earlier (review_id, image_index)
@@ -61,11 +43,10 @@ const (
 	ReasonUnsupported = "unsupported_type" // not JPEG or PNG
 )
 
-// Defaults of Config's zero values.
+// Defaults of StageOptions's zero values.
 const (
-	DefaultMaxPayloadMB  = 6 // the transform job's MaxPayloadInMB default
-	DefaultConcurrency   = 32
-	DefaultProgressEvery = 30 * time.Second
+	DefaultMaxPayloadMB     = 6 // the transform job's MaxPayloadInMB default
+	DefaultStageConcurrency = 32
 )
 
 // bytesPerMB is how --max-payload-mb is counted: SageMaker does not say
@@ -73,8 +54,8 @@ const (
 // photo refused here is listed; one too large for the job fails it).
 const bytesPerMB = 1_000_000
 
-// Config is the stage step's input.
-type Config struct {
+// StageOptions is the stage step's input.
+type StageOptions struct {
 	Reviews string // the day's reviews, Parquet or CSV, a URI
 	Day     string // the inspection day, YYYY-MM-DD
 	Out     string // the output folder, a URI
@@ -91,14 +72,14 @@ type Config struct {
 	// 6): a larger photo is refused.
 	MaxPayloadMB int
 	Concurrency  int // concurrent HEADs and copies; 0 means 32
-	// ProgressEvery is how often a long check or copy logs its progress;
-	// 0 means every 30 s.
-	ProgressEvery time.Duration
-	Logger        *slog.Logger
+	// Progress shows the checks and copies as they go; nil means a log
+	// line every 30 s.
+	Progress progress.Meter
+	Logger   *slog.Logger
 }
 
-// Result is the step's result JSON, also written to summary.json.
-type Result struct {
+// StageResult is the step's result JSON, also written to summary.json.
+type StageResult struct {
 	Day     string            `json:"day"`
 	Outputs map[string]string `json:"outputs"` // staged, manifest, rejected, summary
 	// ManifestURI is the ManifestFile for the transform job's S3Uri (with
@@ -124,8 +105,8 @@ type Result struct {
 	ElapsedSeconds      float64        `json:"elapsed_seconds"`
 }
 
-// Rejected is one line of rejected.jsonl: a photo that is not staged.
-type Rejected struct {
+// StageRejection is one line of rejected.jsonl: a photo that is not staged.
+type StageRejection struct {
 	ReviewID   string `json:"review_id"`
 	ImageIndex *int   `json:"image_index"` // null when the row's value could not be read
 	ImageURI   string `json:"image_uri"`
@@ -135,11 +116,25 @@ type Rejected struct {
 	Column     string `json:"column,omitempty"`
 }
 
-// maxListed is how many bad rows or photos --on-bad-row fail lists.
-const maxListed = 20
+// maxStageListed is how many bad rows or photos --on-bad-row fail lists.
+const maxStageListed = 20
 
-// Run does the step.
-func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, error) {
+// Stage is the stage step: it reads the day's reviews, checks every photo
+// before anything is submitted to SageMaker, and writes the inputs of the
+// day's Batch Transform job into opts.Out: staged.parquet (the photos that
+// passed, and where the job reads each and leaves its output),
+// input.manifest (a ManifestFile listing them), rejected.jsonl (every photo
+// not staged, with its reason) and summary.json, the result, last: a
+// folder with a summary.json is complete.
+//
+// Photos are checked with one HEAD each, concurrently: they must exist, be
+// no larger than the job's MaxPayloadInMB, and be JPEG or PNG (the rule of
+// manifest.PhotoType). When the photos that passed share a prefix, the
+// ManifestFile lists them where they are; when they do not (different
+// buckets), or with Copy, each is copied (server-side between S3 buckets)
+// to <InputPrefix>/dt=<day>/<review_id>/<image_index><ext> and listed
+// there. Errors a retry will not fix are fault.BadInput.
+func Stage(ctx context.Context, store *storage.Storage, cfg StageOptions) (*StageResult, error) {
 	start := time.Now()
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -149,20 +144,20 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		log = slog.Default()
 	}
 	log.Info("reading reviews", "reviews", cfg.Reviews, "day", cfg.Day)
-	reviews, bad, err := stepio.ReadReviews(ctx, store, "--reviews", cfg.Reviews)
+	reviews, bad, err := LoadReviews(ctx, store, "--reviews", cfg.Reviews)
 	if err != nil {
 		return nil, err
 	}
 	if len(reviews)+len(bad) == 0 {
 		if !cfg.AllowEmpty {
-			return nil, cli.BadInputf("--reviews %s: no rows: a day with no reviews? (--allow-empty accepts it)", clip.S(cfg.Reviews))
+			return nil, fault.BadInputf("--reviews %s: no rows: a day with no reviews? (--allow-empty accepts it)", clip.S(cfg.Reviews))
 		}
 		log.Warn("no reviews: nothing to stage", "reviews", cfg.Reviews)
 	}
 	if len(bad) > 0 && cfg.OnBadRow != "skip" {
 		return nil, badRowsError(bad, cfg)
 	}
-	slices.SortFunc(reviews, func(a, b inspect.Review) int {
+	slices.SortFunc(reviews, func(a, b Review) int {
 		return cmp.Or(strings.Compare(a.ReviewID, b.ReviewID), cmp.Compare(a.ImageIndex, b.ImageIndex))
 	})
 
@@ -170,11 +165,11 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	var rejected []Rejected
+	var rejected []StageRejection
 	for _, e := range bad {
 		rejected = append(rejected, rowRejected(e))
 	}
-	var failed []Rejected
+	var failed []StageRejection
 	for _, p := range photos {
 		if p.reason != "" {
 			failed = append(failed, p.rejected())
@@ -191,7 +186,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	}
 	res := newResult(cfg, reviews, bad, rejected, st)
 	if len(st.rows) == 0 && !(cfg.AllowEmpty && len(reviews)+len(bad) == 0) {
-		return nil, cli.BadInputf("%s: no photo to transform (%d rows, %d rejected: %s)", cfg.Reviews, res.Photos, res.Rejected, reasonList(res.RejectedByReason))
+		return nil, fault.BadInputf("%s: no photo to transform (%d rows, %d rejected: %s)", cfg.Reviews, res.Photos, res.Rejected, reasonList(res.RejectedByReason))
 	}
 	if len(rejected) > 0 {
 		log.Warn("photos not staged", "rejected", len(rejected), "by_reason", res.RejectedByReason, "file", res.Outputs["rejected"])
@@ -205,46 +200,43 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	return res, nil
 }
 
-func (cfg *Config) check() error {
+func (cfg *StageOptions) check() error {
 	if cfg.MaxPayloadMB == 0 {
 		cfg.MaxPayloadMB = DefaultMaxPayloadMB
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultConcurrency
-	}
-	if cfg.ProgressEvery <= 0 {
-		cfg.ProgressEvery = DefaultProgressEvery
+		cfg.Concurrency = DefaultStageConcurrency
 	}
 	switch {
 	case cfg.Reviews == "":
-		return cli.BadInputf("--reviews: no reviews file given")
+		return fault.BadInputf("--reviews: no reviews file given")
 	case cfg.Day == "":
-		return cli.BadInputf("--day: no day given, want YYYY-MM-DD")
+		return fault.BadInputf("--day: no day given, want YYYY-MM-DD")
 	case cfg.OnBadRow != "" && cfg.OnBadRow != "fail" && cfg.OnBadRow != "skip":
-		return cli.BadInputf("--on-bad-row %s: want fail or skip", clip.Q(cfg.OnBadRow))
+		return fault.BadInputf("--on-bad-row %s: want fail or skip", clip.Q(cfg.OnBadRow))
 	case cfg.MaxPayloadMB < 1 || cfg.MaxPayloadMB > 100:
 		// 0 is SageMaker's chunked encoding, which built-in algorithms
 		// do not support.
-		return cli.BadInputf("--max-payload-mb %d: want 1 to 100 (SageMaker's MaxPayloadInMB)", cfg.MaxPayloadMB)
+		return fault.BadInputf("--max-payload-mb %d: want 1 to 100 (SageMaker's MaxPayloadInMB)", cfg.MaxPayloadMB)
 	case cfg.Copy && cfg.InputPrefix == "":
-		return cli.BadInputf("--copy: give --input-prefix, where the photos are copied")
+		return fault.BadInputf("--copy: give --input-prefix, where the photos are copied")
 	}
 	if d, err := time.Parse(time.DateOnly, cfg.Day); err != nil || d.Format(time.DateOnly) != cfg.Day {
-		return cli.BadInputf("--day %s: want a date YYYY-MM-DD", clip.Q(cfg.Day))
+		return fault.BadInputf("--day %s: want a date YYYY-MM-DD", clip.Q(cfg.Day))
 	}
-	if err := stepio.OutFolder("--out", cfg.Out); err != nil {
+	if err := storage.CheckOutFolder("--out", cfg.Out); err != nil {
 		return err
 	}
 	for _, f := range []struct{ flag, uri string }{{"--reviews", cfg.Reviews}, {"--out", cfg.Out}, {"--input-prefix", cfg.InputPrefix}} {
 		if strings.Contains(f.uri, "://") && !storage.IsS3(f.uri) && !strings.HasPrefix(f.uri, "file://") {
-			return cli.BadInputf("%s %s: want an s3:// URI or a local path", f.flag, f.uri)
+			return fault.BadInputf("%s %s: want an s3:// URI or a local path", f.flag, f.uri)
 		}
 	}
 	return nil
 }
 
-func rowRejected(e *inspect.RowError) Rejected {
-	r := Rejected{ReviewID: e.Review.ReviewID, ImageURI: e.Review.ImageURI, Reason: ReasonBadRow,
+func rowRejected(e *RowError) StageRejection {
+	r := StageRejection{ReviewID: e.Review.ReviewID, ImageURI: e.Review.ImageURI, Reason: ReasonBadRow,
 		Detail: e.Error(), Row: e.Row, Column: e.Column}
 	if e.Duplicate {
 		r.Reason = ReasonDuplicate
@@ -255,22 +247,22 @@ func rowRejected(e *inspect.RowError) Rejected {
 	return r
 }
 
-func badRowsError(bad []*inspect.RowError, cfg Config) error {
+func badRowsError(bad []*RowError, cfg StageOptions) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d bad %s", cfg.Reviews, len(bad), plural(len(bad), "row"))
+	fmt.Fprintf(&b, "%s: %d bad %s", cfg.Reviews, len(bad), pluralOf(len(bad), "row"))
 	for i, e := range bad {
-		if i == maxListed {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(bad)-maxListed)
+		if i == maxStageListed {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(bad)-maxStageListed)
 			break
 		}
 		b.WriteString("\n  ")
 		b.WriteString(e.Error())
 	}
 	fmt.Fprintf(&b, "\n(rerun with --on-bad-row skip to write them to %s and go on)", storage.Join(cfg.Out, FileRejected))
-	return cli.BadInput(errors.New(b.String()))
+	return fault.New(fault.BadInput, errors.New(b.String()))
 }
 
-func badPhotosError(failed []Rejected, cfg Config) error {
+func badPhotosError(failed []StageRejection, cfg StageOptions) error {
 	var b strings.Builder
 	if len(failed) == 1 {
 		b.WriteString("1 photo failed its checks")
@@ -278,17 +270,17 @@ func badPhotosError(failed []Rejected, cfg Config) error {
 		fmt.Fprintf(&b, "%d photos failed their checks", len(failed))
 	}
 	for i, r := range failed {
-		if i == maxListed {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(failed)-maxListed)
+		if i == maxStageListed {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(failed)-maxStageListed)
 			break
 		}
 		fmt.Fprintf(&b, "\n  review %s photo %d (%s): %s: %s", clip.S(r.ReviewID), *r.ImageIndex, clip.S(r.ImageURI), r.Reason, r.Detail)
 	}
 	fmt.Fprintf(&b, "\n(rerun with --on-bad-row skip to write them to %s and go on)", storage.Join(cfg.Out, FileRejected))
-	return cli.BadInput(errors.New(b.String()))
+	return fault.New(fault.BadInput, errors.New(b.String()))
 }
 
-func plural(n int, word string) string {
+func pluralOf(n int, word string) string {
 	if n == 1 {
 		return word
 	}
@@ -297,7 +289,7 @@ func plural(n int, word string) string {
 
 // photo is a review photo and what its check found.
 type photo struct {
-	review      inspect.Review
+	review      Review
 	uri         string // the photo to read: ImageURI, made absolute when it is a relative path
 	size        int64
 	contentType string // image/jpeg or image/png
@@ -306,13 +298,13 @@ type photo struct {
 	detail      string
 }
 
-func (p *photo) rejected() Rejected {
+func (p *photo) rejected() StageRejection {
 	i := p.review.ImageIndex
-	return Rejected{ReviewID: p.review.ReviewID, ImageIndex: &i, ImageURI: p.review.ImageURI, Reason: p.reason, Detail: p.detail}
+	return StageRejection{ReviewID: p.review.ReviewID, ImageIndex: &i, ImageURI: p.review.ImageURI, Reason: p.reason, Detail: p.detail}
 }
 
 // checkPhotos checks every photo, HEAD by HEAD, concurrently.
-func checkPhotos(ctx context.Context, store *storage.Storage, reviews []inspect.Review, cfg Config, log *slog.Logger) ([]photo, error) {
+func checkPhotos(ctx context.Context, store *storage.Storage, reviews []Review, cfg StageOptions, log *slog.Logger) ([]photo, error) {
 	photos := make([]photo, len(reviews))
 	for i, r := range reviews {
 		photos[i] = photo{review: r, uri: r.ImageURI}
@@ -325,15 +317,14 @@ func checkPhotos(ctx context.Context, store *storage.Storage, reviews []inspect.
 		}
 	}
 	log.Info("checking photos", "photos", len(photos), "max_payload_mb", cfg.MaxPayloadMB)
-	var done atomic.Int64
-	stop := progress(log, cfg.ProgressEvery, "checking photos", &done, len(photos))
-	defer stop()
+	task := progress.Or(cfg.Progress, log).Start("checking photos", len(photos))
+	defer task.Done()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
 	maxBytes := int64(cfg.MaxPayloadMB) * bytesPerMB
 	for i := range photos {
 		g.Go(func() error {
-			defer done.Add(1)
+			defer task.Add(1)
 			return checkPhoto(gctx, store, &photos[i], maxBytes, cfg.MaxPayloadMB)
 		})
 	}
@@ -410,33 +401,9 @@ func sniff(ctx context.Context, store *storage.Storage, uri string) ([]byte, err
 	return head[:n], nil
 }
 
-// progress logs done/total every interval until stop is called.
-func progress(log *slog.Logger, every time.Duration, msg string, done *atomic.Int64, total int) (stop func()) {
-	quit := make(chan struct{})
-	finished := make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-				log.Info(msg, "done", done.Load(), "total", total, "elapsed", time.Since(start).Round(time.Second).String())
-			}
-		}
-	}()
-	return func() {
-		close(quit)
-		<-finished
-	}
-}
-
 // staging is what the stage step writes.
 type staging struct {
-	rows   []inspect.Staged
+	rows   []Staged
 	prefix string   // the ManifestFile's prefix
 	keys   []string // its keys, each once, in row order
 	bytes  int64    // their total size
@@ -445,7 +412,7 @@ type staging struct {
 
 // stage places the photos that passed: where they are when they share a
 // prefix, else (or with --copy) copies under the input prefix.
-func stage(ctx context.Context, store *storage.Storage, photos []photo, cfg Config, log *slog.Logger) (*staging, error) {
+func stage(ctx context.Context, store *storage.Storage, photos []photo, cfg StageOptions, log *slog.Logger) (*staging, error) {
 	var ok []*photo
 	var uris []string
 	for i := range photos {
@@ -458,13 +425,13 @@ func stage(ctx context.Context, store *storage.Storage, photos []photo, cfg Conf
 	if len(ok) == 0 {
 		return st, nil
 	}
-	prefix, shared := inspect.CommonPrefix(uris)
+	prefix, shared := CommonPrefix(uris)
 	inputs := uris // what the job reads, by photo
 	switch {
 	case shared && !cfg.Copy:
 		log.Info("photos share a prefix: no copy", "prefix", prefix)
 	case cfg.InputPrefix == "":
-		return nil, cli.BadInputf("the photos share no prefix (%s): give --input-prefix to copy them under one", sharedNot(uris))
+		return nil, fault.BadInputf("the photos share no prefix (%s): give --input-prefix to copy them under one", sharedNot(uris))
 	default:
 		if !shared {
 			log.Info("photos share no prefix: copying them", "roots", sharedNot(uris))
@@ -486,9 +453,9 @@ func stage(ctx context.Context, store *storage.Storage, photos []photo, cfg Conf
 			st.bytes += p.size
 		}
 		r := p.review
-		st.rows = append(st.rows, inspect.Staged{
+		st.rows = append(st.rows, Staged{
 			ReviewID: r.ReviewID, ReviewType: r.ReviewType, ImageIndex: r.ImageIndex, ImageURI: r.ImageURI,
-			InputURI: inputs[i], InputKey: key, OutputKey: key + inspect.OutputSuffix,
+			InputURI: inputs[i], InputKey: key, OutputKey: key + OutputSuffix,
 			SizeBytes: p.size, ContentType: p.contentType,
 			UserID: r.UserID, ProductID: r.ProductID, CreatedAt: r.CreatedAt, Day: cfg.Day,
 		})
@@ -523,7 +490,7 @@ func sharedNot(uris []string) string {
 // <image_index><ext>, concurrently, and returns the prefix and the copies'
 // URIs. Copies between S3 URIs are server-side; repeating one rewrites the
 // same object.
-func copyPhotos(ctx context.Context, store *storage.Storage, photos []*photo, cfg Config, log *slog.Logger) (string, []string, error) {
+func copyPhotos(ctx context.Context, store *storage.Storage, photos []*photo, cfg StageOptions, log *slog.Logger) (string, []string, error) {
 	base := cfg.InputPrefix
 	if !storage.IsS3(base) && !strings.HasPrefix(base, "file://") {
 		abs, err := filepath.Abs(base)
@@ -539,17 +506,16 @@ func copyPhotos(ctx context.Context, store *storage.Storage, photos []*photo, cf
 		dsts[i] = prefix + p.review.ReviewID + "/" + strconv.Itoa(p.review.ImageIndex) + p.ext
 	}
 	log.Info("copying photos", "photos", len(photos), "prefix", prefix)
-	var done atomic.Int64
-	stop := progress(log, cfg.ProgressEvery, "copying photos", &done, len(photos))
-	defer stop()
+	task := progress.Or(cfg.Progress, log).Start("copying photos", len(photos))
+	defer task.Done()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
 	for i, p := range photos {
 		g.Go(func() error {
-			defer done.Add(1)
+			defer task.Add(1)
 			if err := store.Copy(gctx, dsts[i], p.uri); err != nil {
 				if errors.Is(err, storage.ErrNotExist) {
-					return cli.BadInputf("copy review %s photo %d: %s is gone since it was checked", p.review.ReviewID, p.review.ImageIndex, p.uri)
+					return fault.BadInputf("copy review %s photo %d: %s is gone since it was checked", p.review.ReviewID, p.review.ImageIndex, p.uri)
 				}
 				return err
 			}
@@ -563,7 +529,7 @@ func copyPhotos(ctx context.Context, store *storage.Storage, photos []*photo, cf
 	return prefix, dsts, nil
 }
 
-func newResult(cfg Config, reviews []inspect.Review, bad []*inspect.RowError, rejected []Rejected, st *staging) *Result {
+func newResult(cfg StageOptions, reviews []Review, bad []*RowError, rejected []StageRejection, st *staging) *StageResult {
 	ids := map[string]bool{}
 	for _, r := range reviews {
 		ids[r.ReviewID] = true
@@ -581,10 +547,10 @@ func newResult(cfg Config, reviews []inspect.Review, bad []*inspect.RowError, re
 	for _, r := range rejected {
 		byReason[r.Reason]++
 	}
-	res := &Result{
+	res := &StageResult{
 		Day:                 cfg.Day,
 		Outputs:             map[string]string{},
-		ManifestURI:         storage.Join(cfg.Out, FileManifest),
+		ManifestURI:         storage.Join(cfg.Out, FileTransformManifest),
 		ManifestPrefix:      st.prefix,
 		StagedURI:           storage.Join(cfg.Out, FileStaged),
 		Reviews:             len(ids),
@@ -598,7 +564,7 @@ func newResult(cfg Config, reviews []inspect.Review, bad []*inspect.RowError, re
 		Bytes:               st.bytes,
 		MaxPayloadMB:        cfg.MaxPayloadMB,
 	}
-	for key, name := range map[string]string{"staged": FileStaged, "manifest": FileManifest, "rejected": FileRejected, "summary": FileSummary} {
+	for key, name := range map[string]string{"staged": FileStaged, "manifest": FileTransformManifest, "rejected": FileRejected, "summary": FileSummary} {
 		res.Outputs[key] = storage.Join(cfg.Out, name)
 	}
 	if len(st.keys) == 0 {
@@ -624,19 +590,19 @@ func reasonList(byReason map[string]int) string {
 // publish writes the outputs into --out. Each appears whole (storage.Put is
 // atomic); a summary.json from an earlier run is removed first and the new
 // one written last, so that a folder with a summary.json is complete.
-func publish(ctx context.Context, store *storage.Storage, out string, st *staging, rejected []Rejected, res *Result) error {
+func publish(ctx context.Context, store *storage.Storage, out string, st *staging, rejected []StageRejection, res *StageResult) error {
 	var staged, manifest, rej, summary bytes.Buffer
-	if err := inspect.WriteStaged(&staged, st.rows); err != nil {
+	if err := WriteStaged(&staged, st.rows); err != nil {
 		return err
 	}
-	files := []string{FileStaged, FileManifest, FileRejected, FileSummary}
+	files := []string{FileStaged, FileTransformManifest, FileRejected, FileSummary}
 	if len(st.keys) == 0 {
 		// An empty day (--allow-empty): no job to run, so no manifest.
 		files = []string{FileStaged, FileRejected, FileSummary}
-		if err := store.Delete(ctx, storage.Join(out, FileManifest)); err != nil {
+		if err := store.Delete(ctx, storage.Join(out, FileTransformManifest)); err != nil {
 			return err
 		}
-	} else if err := inspect.WriteTransformManifest(&manifest, st.prefix, st.keys); err != nil {
+	} else if err := WriteTransformManifest(&manifest, st.prefix, st.keys); err != nil {
 		return err
 	}
 	enc := json.NewEncoder(&rej)
@@ -655,7 +621,7 @@ func publish(ctx context.Context, store *storage.Storage, out string, st *stagin
 	if err := store.Delete(ctx, storage.Join(out, FileSummary)); err != nil {
 		return err
 	}
-	data := map[string]*bytes.Buffer{FileStaged: &staged, FileManifest: &manifest, FileRejected: &rej, FileSummary: &summary}
+	data := map[string]*bytes.Buffer{FileStaged: &staged, FileTransformManifest: &manifest, FileRejected: &rej, FileSummary: &summary}
 	for _, name := range files {
 		if err := store.WriteFile(ctx, storage.Join(out, name), data[name].Bytes()); err != nil {
 			return err
