@@ -13,8 +13,8 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
-	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -95,8 +95,8 @@ func TestStageTransformOnMoto(t *testing.T) {
 	if err := store.WriteFile(ctx, base+"reviews/dt=2026-11-28/reviews.csv", []byte(csv.String())); err != nil {
 		t.Fatal(err)
 	}
-	stageCfg := stagecmd.Config{Reviews: base + "reviews/dt=2026-11-28/reviews.csv", Day: "2026-11-28", Out: base + "staged/dt=2026-11-28/", Logger: quiet}
-	staged, err := stagecmd.Run(ctx, store, stageCfg)
+	stageCfg := inspect.StageOptions{Reviews: base + "reviews/dt=2026-11-28/reviews.csv", Day: "2026-11-28", Out: base + "staged/dt=2026-11-28/", Logger: quiet}
+	staged, err := inspect.Stage(ctx, store, stageCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestStageTransformOnMoto(t *testing.T) {
 	stagedBefore, _ := store.ReadFile(ctx, stageCfg.Out+"staged.parquet")
 
 	// Both steps again: the same staged files, the same job, nothing new.
-	if _, err := stagecmd.Run(ctx, store, stageCfg); err != nil {
+	if _, err := inspect.Stage(ctx, store, stageCfg); err != nil {
 		t.Fatal(err)
 	}
 	manifestAfter, _ := store.ReadFile(ctx, stageCfg.Out+"input.manifest")
