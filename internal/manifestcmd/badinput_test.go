@@ -13,6 +13,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/steptest"
 	"github.com/reviewlens/reviewlens/internal/testenv"
+	"github.com/reviewlens/reviewlens/manifest"
 )
 
 const bad = "testdata/bad/"
@@ -156,7 +157,7 @@ func TestSkipKeepsTheTaskType(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var res manifestcmd.Result
+			var res manifest.Prepared
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +167,7 @@ func TestSkipKeepsTheTaskType(t *testing.T) {
 			if got, want := res.RejectedByKind["invalid"], 1; got != want {
 				t.Errorf("invalid = %d, want %d", got, want)
 			}
-			train, err := os.ReadFile(filepath.Join(out, manifestcmd.FileTrain))
+			train, err := os.ReadFile(filepath.Join(out, manifest.FileTrain))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +187,7 @@ func TestSkipRejectsBothConflictingLines(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var res manifestcmd.Result
+	var res manifest.Prepared
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestSkipRejectsBothConflictingLines(t *testing.T) {
 		t.Errorf("rejected by kind (-want +got):\n%s", diff)
 	}
 	var conflicts []float64
-	for _, r := range rejectedLines(t, filepath.Join(out, manifestcmd.FileRejected)) {
+	for _, r := range rejectedLines(t, filepath.Join(out, manifest.FileRejected)) {
 		if r["kind"] != "conflict" {
 			t.Errorf("rejected %v, want only conflicts", r)
 			continue
@@ -207,7 +208,7 @@ func TestSkipRejectsBothConflictingLines(t *testing.T) {
 	if diff := cmp.Diff([]float64{1, 3, 8}, conflicts); diff != "" {
 		t.Errorf("conflicting lines rejected (-want +got):\n%s", diff)
 	}
-	for _, row := range readLabels(t, filepath.Join(out, manifestcmd.FileLabels)) {
+	for _, row := range readLabels(t, filepath.Join(out, manifest.FileLabels)) {
 		if row.SourceRef == "s3://photos/train/0000.jpg" {
 			t.Errorf("labels.parquet holds the conflicting photo: %+v", row)
 		}

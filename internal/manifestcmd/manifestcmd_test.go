@@ -49,7 +49,7 @@ func TestSkipBadLines(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
-	var res manifestcmd.Result
+	var res manifest.Prepared
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("stdout is not the result JSON: %v\n%s", err, stdout)
 	}
@@ -74,7 +74,7 @@ func TestSkipBadLines(t *testing.T) {
 	}
 
 	// Every line not used is in rejected.jsonl, with its line number.
-	data, err := os.ReadFile(filepath.Join(out, manifestcmd.FileRejected))
+	data, err := os.ReadFile(filepath.Join(out, manifest.FileRejected))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestSkipBadLines(t *testing.T) {
 
 	// The labels table holds the kept photos; the augmented manifests hold
 	// them too, split the same way.
-	rows := readLabels(t, filepath.Join(out, manifestcmd.FileLabels))
+	rows := readLabels(t, filepath.Join(out, manifest.FileLabels))
 	split := map[string]string{}
 	for _, r := range rows {
 		split[r.SourceRef] = r.Split
@@ -108,7 +108,7 @@ func TestSkipBadLines(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"s3://photos/a/1.jpg": split["s3://photos/a/1.jpg"], "s3://photos/a/2.jpg": split["s3://photos/a/2.jpg"], "s3://photos/a/3.jpg": split["s3://photos/a/3.jpg"]}, split); diff != "" {
 		t.Errorf("labels table photos (-want +got):\n%s", diff)
 	}
-	for _, name := range []string{manifestcmd.FileTrain, manifestcmd.FileValidation} {
+	for _, name := range []string{manifest.FileTrain, manifest.FileValidation} {
 		data, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
 			t.Fatal(err)
@@ -130,7 +130,7 @@ func TestSkipBadLines(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{manifestcmd.FileClasses, manifestcmd.FileSummary} {
+	for _, name := range []string{manifest.FileClasses, manifest.FileSummary} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -154,7 +154,7 @@ func TestFailOnBadLine(t *testing.T) {
 			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, manifestcmd.FileLabels)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, manifest.FileLabels)); err == nil {
 		t.Errorf("labels.parquet written although the step failed")
 	}
 }
@@ -201,8 +201,8 @@ func TestRerunGivesSameOutputs(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	second := readDir(t, out)
-	delete(first, manifestcmd.FileSummary) // holds the elapsed time
-	delete(second, manifestcmd.FileSummary)
+	delete(first, manifest.FileSummary) // holds the elapsed time
+	delete(second, manifest.FileSummary)
 	if diff := cmp.Diff(first, second); diff != "" {
 		t.Errorf("a rerun changed the outputs (-first +second):\n%s", diff)
 	}
@@ -257,7 +257,7 @@ func TestS3(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var res manifestcmd.Result
+	var res manifest.Prepared
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}

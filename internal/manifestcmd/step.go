@@ -1,3 +1,5 @@
+// Package manifestcmd is the manifest step's command: flags in,
+// manifest.Prepare called, result out.
 package manifestcmd
 
 import (
@@ -6,6 +8,7 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/manifest"
 )
 
 // Step is the manifest step of reviewlens.
@@ -42,7 +45,7 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 		}
 		store := env.Storage()
 		defer store.Close()
-		res, err := Run(ctx, store, Config{
+		res, err := manifest.Prepare(ctx, store, manifest.PrepareOptions{
 			In:                 c.String("in"),
 			Out:                c.String("out"),
 			LabelAttribute:     c.String("label-attribute"),
@@ -55,6 +58,7 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 			OnBadLine:          c.String("on-bad-line"),
 			LstPrefix:          c.String("lst-prefix"),
 			CopyConcurrency:    c.Int("copy-concurrency"),
+			Progress:           env.Progress(),
 			Logger:             env.Logger,
 		})
 		if err != nil {

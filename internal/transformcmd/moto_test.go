@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/reviewlens/reviewlens/inspect"
-	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
+	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/storage"
 )
@@ -65,7 +65,7 @@ func TestStageTransformOnMoto(t *testing.T) {
 	if err := store.PutFile(ctx, gt, "../../examples/groundtruth/output.manifest"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := manifestcmd.Run(ctx, store, manifestcmd.Config{In: gt, Out: base + "labels/", ValidationFraction: 0.2, Logger: quiet}); err != nil {
+	if _, err := manifest.Prepare(ctx, store, manifest.PrepareOptions{In: gt, Out: base + "labels/", ValidationFraction: 0.2, Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
 	grid, err := sagemaker.ParseGridFlags([]string{"num_layers=18,34"}, []string{"use_pretrained_model=1"})

@@ -7,7 +7,6 @@ package tunecmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +19,8 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
-	"github.com/reviewlens/reviewlens/internal/manifestcmd"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/tunereport"
+	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/storage"
 )
@@ -158,20 +156,9 @@ func readData(ctx context.Context, store *storage.Storage, cfg *Config) (map[str
 	if cfg.Train == "" {
 		return nil, cli.BadInputf("--train: no training data given (the manifest step's --out folder)")
 	}
-	folder := cfg.Train
-	if strings.HasSuffix(folder, ".manifest") {
-		folder = folder[:strings.LastIndexByte(folder, '/')+1]
-	}
-	raw, summaryURI, err := stepio.ReadFile(ctx, store, "--train", folder, manifestcmd.FileSummary)
+	sum, folder, err := manifest.LoadPrepared(ctx, store, "--train", cfg.Train)
 	if err != nil {
 		return nil, err
-	}
-	var sum manifestcmd.Result
-	if err := json.Unmarshal(raw, &sum); err != nil {
-		return nil, cli.BadInputf("%s: %v", summaryURI, err)
-	}
-	if sum.NumClasses < 2 || sum.NumTrainingSamples < 1 {
-		return nil, cli.BadInputf("%s: num_classes %d, num_training_samples %d: want at least 2 classes and 1 sample", summaryURI, sum.NumClasses, sum.NumTrainingSamples)
 	}
 	data := map[string]string{
 		"num_classes":          strconv.Itoa(sum.NumClasses),
@@ -184,25 +171,25 @@ func readData(ctx context.Context, store *storage.Storage, cfg *Config) (map[str
 	spec.LabelAttribute, spec.MultiLabel = sum.LabelAttribute, sum.MultiLabel
 	switch spec.InputFormat {
 	case "", sagemaker.FormatAugmented:
-		spec.Train = storage.Join(folder, manifestcmd.FileTrain)
+		spec.Train = storage.Join(folder, manifest.FileTrain)
 		if strings.HasSuffix(cfg.Train, ".manifest") {
 			spec.Train = cfg.Train
 		}
-		spec.Validation = storage.Join(folder, manifestcmd.FileValidation)
+		spec.Validation = storage.Join(folder, manifest.FileValidation)
 		if cfg.Validation != "" {
 			spec.Validation = cfg.Validation
 			if !strings.HasSuffix(cfg.Validation, ".manifest") {
-				spec.Validation = storage.Join(cfg.Validation, manifestcmd.FileValidation)
+				spec.Validation = storage.Join(cfg.Validation, manifest.FileValidation)
 			}
 		}
 	case sagemaker.FormatLst:
 		if sum.LstPrefix == "" {
-			return nil, cli.BadInputf("--input-format lst: %s has no lst_prefix: run the manifest step with --lst-prefix", summaryURI)
+			return nil, cli.BadInputf("--input-format lst: %s has no lst_prefix: run the manifest step with --lst-prefix", storage.Join(folder, manifest.FileSummary))
 		}
 		spec.Train = storage.Join(sum.LstPrefix, "train") + "/"
 		spec.Validation = storage.Join(sum.LstPrefix, "validation") + "/"
-		spec.TrainLst = storage.Join(folder, manifestcmd.FileTrainLst)
-		spec.ValidationLst = storage.Join(folder, manifestcmd.FileValidationLst)
+		spec.TrainLst = storage.Join(folder, manifest.FileTrainLst)
+		spec.ValidationLst = storage.Join(folder, manifest.FileValidationLst)
 	}
 	return data, nil
 }

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
+	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/sagemaker/sagemakertest"
 	"github.com/reviewlens/reviewlens/storage"
@@ -54,7 +54,7 @@ func stageLabels(t *testing.T, endpoint, bucket string) string {
 		t.Fatal(err)
 	}
 	out := "s3://" + bucket + "/labels/"
-	if _, err := manifestcmd.Run(ctx, store, manifestcmd.Config{In: in, Out: out, ValidationFraction: 0.2}); err != nil {
+	if _, err := manifest.Prepare(ctx, store, manifest.PrepareOptions{In: in, Out: out, ValidationFraction: 0.2}); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -110,7 +110,7 @@ func TestTuneOnMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var summary manifestcmd.Result
+	var summary manifest.Prepared
 	if err := json.Unmarshal(summaryData, &summary); err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,4 @@
-// Package manifestcmd is the manifest step: it turns a Ground Truth output
-// manifest into the labels table and the inputs of the built-in
-// image-classification algorithm, reading and writing S3 or local paths.
-//
-// The work on the manifest itself is package manifest's; this package moves
-// files: it spools the outputs to a temporary folder, copies photos for the
-// .lst channels, and publishes every output atomically, summary.json last,
-// so that a folder with a summary.json is complete.
-package manifestcmd
+package manifest
 
 import (
 	"bufio"
@@ -18,15 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/fault"
 	"github.com/reviewlens/reviewlens/internal/clip"
-	"github.com/reviewlens/reviewlens/internal/stepio"
-	"github.com/reviewlens/reviewlens/manifest"
+	"github.com/reviewlens/reviewlens/progress"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
@@ -42,15 +32,15 @@ const (
 	FileSummary       = "summary.json"
 )
 
-// outputKey names each file in Result.Outputs.
+// outputKey names each file in Prepared.Outputs.
 var outputKey = map[string]string{
 	FileLabels: "labels", FileTrain: "train_manifest", FileValidation: "validation_manifest",
 	FileTrainLst: "train_lst", FileValidationLst: "validation_lst", FileClasses: "classes",
 	FileRejected: "rejected", FileSummary: "summary",
 }
 
-// Config is the manifest step's input.
-type Config struct {
+// PrepareOptions is the manifest step's input.
+type PrepareOptions struct {
 	In                 string   // the output manifest, a URI
 	Out                string   // the output folder, a URI
 	LabelAttribute     string   // "" = find the only image-classification attribute
@@ -66,11 +56,14 @@ type Config struct {
 	// validation.lst relative to those prefixes, for File-mode training.
 	LstPrefix       string
 	CopyConcurrency int // concurrent photo copies; 0 = 32
-	Logger          *slog.Logger
+	// Progress shows the photo copies as they go; nil means a log line
+	// every 30 s.
+	Progress progress.Meter
+	Logger   *slog.Logger
 }
 
-// Result is the step's result JSON, also written to summary.json.
-type Result struct {
+// Prepared is the step's result JSON, also written to summary.json.
+type Prepared struct {
 	Outputs            map[string]string         `json:"outputs"`
 	LabelAttribute     string                    `json:"label_attribute"`
 	Classes            []string                  `json:"classes"`
@@ -91,11 +84,21 @@ type Result struct {
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
 }
 
-// maxListedBad is how many bad lines --on-bad-line fail lists.
-const maxListedBad = 20
+// maxPrepareListed is how many bad lines --on-bad-line fail lists.
+const maxPrepareListed = 20
 
-// Run does the step.
-func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, error) {
+// Prepare is the manifest step: it turns the Ground Truth output manifest
+// at opts.In into the inputs of the built-in image-classification
+// algorithm, in the folder opts.Out: labels.parquet, the train and
+// validation augmented manifests, classes.json, rejected.jsonl (every line
+// not used, with its reason) and summary.json, the returned Prepared,
+// written last, so that a folder with a summary.json is complete. With
+// LstPrefix it also copies the photos under that prefix and writes
+// train.lst and validation.lst, for File-mode training. The outputs are
+// spooled and published whole; a photo that lines label differently is
+// rejected on every line (Convert runs twice when it shows late). Errors
+// a retry will not fix are fault.BadInput.
+func Prepare(ctx context.Context, store *storage.Storage, cfg PrepareOptions) (*Prepared, error) {
 	start := time.Now()
 	log := cfg.Logger
 	if log == nil {
@@ -104,8 +107,8 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	opts := manifest.ConvertOptions{
-		Options: manifest.Options{
+	opts := ConvertOptions{
+		Options: Options{
 			LabelAttribute: cfg.LabelAttribute,
 			MinConfidence:  cfg.MinConfidence,
 			HumanOnly:      cfg.HumanOnly,
@@ -115,10 +118,10 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		Seed:               cfg.Seed,
 	}
 	if cfg.OnBadLine != "skip" {
-		opts.MaxBad = maxListedBad
+		opts.MaxBad = maxPrepareListed
 	}
 	if cfg.Classes != "" {
-		classes, err := stepio.ReadClasses(ctx, store, "--classes", cfg.Classes, true)
+		classes, err := LoadClasses(ctx, store, "--classes", cfg.Classes, true)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +130,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if cfg.LstPrefix != "" {
 		opts.LstPath = lstPath
 	}
-	in, err := stepio.Resolve(ctx, store, "--in", cfg.In, "")
+	in, err := store.Locate(ctx, "--in", cfg.In, "")
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	}
 	log.Info("converting manifest", "in", cfg.In, "out", cfg.Out)
 	sum, spool, err := convert(ctx, store, in, cfg, opts, names)
-	var conflicts *manifest.ConflictError
+	var conflicts *ConflictError
 	if errors.As(err, &conflicts) {
 		spool.Discard()
 		// Lines already written label photos that later lines contradict:
@@ -157,7 +160,7 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 		return nil, convertError(cfg.In, err)
 	}
 	if sum.Train == 0 {
-		return nil, cli.BadInputf("%s: no photo left for training (%d lines, %d rejected: %s)%s", clip.S(cfg.In), sum.Lines, sum.Rejected(), kindList(sum), firstBad(sum))
+		return nil, fault.BadInputf("%s: no photo left for training (%d lines, %d rejected: %s)%s", clip.S(cfg.In), sum.Lines, sum.Rejected(), kindList(sum), firstBad(sum))
 	}
 	if sum.Rejected() > 0 {
 		log.Warn("lines not used", "rejected", sum.Rejected(), "invalid", sum.Invalid, "duplicate", sum.Duplicate,
@@ -196,29 +199,29 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	return res, nil
 }
 
-func (cfg *Config) check() error {
+func (cfg *PrepareOptions) check() error {
 	switch {
 	case cfg.In == "":
-		return cli.BadInputf("--in: no manifest given")
+		return fault.BadInputf("--in: no manifest given")
 	case !(cfg.ValidationFraction >= 0 && cfg.ValidationFraction < 1):
-		return cli.BadInputf("--validation-fraction %g: want a number in [0, 1)", cfg.ValidationFraction)
+		return fault.BadInputf("--validation-fraction %g: want a number in [0, 1)", cfg.ValidationFraction)
 	case !(cfg.MinConfidence >= 0 && cfg.MinConfidence <= 1):
-		return cli.BadInputf("--min-confidence %g: want a number in [0, 1]", cfg.MinConfidence)
+		return fault.BadInputf("--min-confidence %g: want a number in [0, 1]", cfg.MinConfidence)
 	case cfg.OnBadLine != "" && cfg.OnBadLine != "fail" && cfg.OnBadLine != "skip":
-		return cli.BadInputf("--on-bad-line %q: want fail or skip", cfg.OnBadLine)
+		return fault.BadInputf("--on-bad-line %q: want fail or skip", cfg.OnBadLine)
 	case cfg.LstPrefix != "" && !storage.IsS3(cfg.LstPrefix):
-		return cli.BadInputf("--lst-prefix %s: want an s3:// prefix (the photos are copied there for File-mode training)", cfg.LstPrefix)
+		return fault.BadInputf("--lst-prefix %s: want an s3:// prefix (the photos are copied there for File-mode training)", cfg.LstPrefix)
 	}
-	return stepio.OutFolder("--out", cfg.Out)
+	return storage.CheckOutFolder("--out", cfg.Out)
 }
 
-// convert runs manifest.Convert once into a new spool, which the caller
+// convert runs Convert once into a new spool, which the caller
 // discards.
-func convert(ctx context.Context, store *storage.Storage, uri string, cfg Config, opts manifest.ConvertOptions, names []string) (*manifest.Summary, *storage.Spool, error) {
+func convert(ctx context.Context, store *storage.Storage, uri string, cfg PrepareOptions, opts ConvertOptions, names []string) (*Summary, *storage.Spool, error) {
 	in, err := store.Open(ctx, uri)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotExist) {
-			return nil, nil, cli.BadInputf("--in %s: no such manifest", clip.S(cfg.In))
+			return nil, nil, fault.BadInputf("--in %s: no such manifest", clip.S(cfg.In))
 		}
 		return nil, nil, err
 	}
@@ -235,11 +238,11 @@ func convert(ctx context.Context, store *storage.Storage, uri string, cfg Config
 		}
 		files[n] = f
 	}
-	out := manifest.Outputs{
+	out := Outputs{
 		Labels: files[FileLabels], Train: files[FileTrain], Validation: files[FileValidation],
 		Rejected: files[FileRejected], TrainLst: files[FileTrainLst], ValidationLst: files[FileValidationLst],
 	}
-	sum, err := manifest.Convert(ctx, in, opts, out)
+	sum, err := Convert(ctx, in, opts, out)
 	if err != nil {
 		return sum, spool, err
 	}
@@ -247,13 +250,13 @@ func convert(ctx context.Context, store *storage.Storage, uri string, cfg Config
 }
 
 // kindList counts rejected lines by kind: "2 invalid, 1 duplicate".
-func kindList(sum *manifest.Summary) string {
+func kindList(sum *Summary) string {
 	var parts []string
 	for _, k := range []struct {
 		n    int
-		kind manifest.Kind
-	}{{sum.Invalid, manifest.Invalid}, {sum.Duplicate, manifest.Duplicate}, {sum.Conflicting, manifest.Conflicting},
-		{sum.Unlabelled, manifest.Unlabelled}, {sum.Filtered, manifest.Filtered}} {
+		kind Kind
+	}{{sum.Invalid, Invalid}, {sum.Duplicate, Duplicate}, {sum.Conflicting, Conflicting},
+		{sum.Unlabelled, Unlabelled}, {sum.Filtered, Filtered}} {
 		if k.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", k.n, k.kind))
 		}
@@ -265,7 +268,7 @@ func kindList(sum *manifest.Summary) string {
 }
 
 // firstBad lists the first bad lines for a message.
-func firstBad(sum *manifest.Summary) string {
+func firstBad(sum *Summary) string {
 	var b strings.Builder
 	for i, l := range sum.FirstBad {
 		if i == 5 {
@@ -280,21 +283,21 @@ func firstBad(sum *manifest.Summary) string {
 
 // convertError gives bad input its exit code and the manifest's name.
 func convertError(in string, err error) error {
-	var bad *manifest.BadLinesError
+	var bad *BadLinesError
 	switch {
 	case errors.As(err, &bad):
-		return cli.BadInput(fmt.Errorf("%s: %w\n(rerun with --on-bad-line skip to write them to %s and go on)", in, err, FileRejected))
-	case errors.Is(err, manifest.ErrEmpty):
-		return cli.BadInput(fmt.Errorf("--in %s: %w", clip.S(in), err))
-	case errors.Is(err, manifest.ErrAmbiguousAttribute), errors.Is(err, manifest.ErrNoAttribute), errors.Is(err, manifest.ErrClassList):
-		return cli.BadInput(fmt.Errorf("%s: %w", in, err))
+		return fault.New(fault.BadInput, fmt.Errorf("%s: %w\n(rerun with --on-bad-line skip to write them to %s and go on)", in, err, FileRejected))
+	case errors.Is(err, ErrEmpty):
+		return fault.New(fault.BadInput, fmt.Errorf("--in %s: %w", clip.S(in), err))
+	case errors.Is(err, ErrAmbiguousAttribute), errors.Is(err, ErrNoAttribute), errors.Is(err, ErrClassList):
+		return fault.New(fault.BadInput, fmt.Errorf("%s: %w", in, err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}
 	return fmt.Errorf("%s: %w", in, err)
 }
 
-func newResult(cfg Config, sum *manifest.Summary) *Result {
+func newResult(cfg PrepareOptions, sum *Summary) *Prepared {
 	names := sum.Classes.Names()
 	byClass := func(counts []int) map[string]int {
 		m := make(map[string]int, len(names))
@@ -303,7 +306,7 @@ func newResult(cfg Config, sum *manifest.Summary) *Result {
 		}
 		return m
 	}
-	return &Result{
+	return &Prepared{
 		Outputs:            map[string]string{},
 		LabelAttribute:     sum.Attribute,
 		Classes:            names,
@@ -312,16 +315,16 @@ func newResult(cfg Config, sum *manifest.Summary) *Result {
 		MultiLabel:         sum.MultiLabel,
 		Lines:              sum.Lines,
 		BlankLines:         sum.Blank,
-		Rows:               map[string]int{manifest.SplitTrain: sum.Train, manifest.SplitValidation: sum.Validation},
+		Rows:               map[string]int{SplitTrain: sum.Train, SplitValidation: sum.Validation},
 		ByClass: map[string]map[string]int{
-			manifest.SplitTrain:      byClass(sum.TrainByClass),
-			manifest.SplitValidation: byClass(sum.ValidationByClass),
+			SplitTrain:      byClass(sum.TrainByClass),
+			SplitValidation: byClass(sum.ValidationByClass),
 		},
 		Rejected: sum.Rejected(),
 		RejectedByKind: map[string]int{
-			manifest.Invalid.String(): sum.Invalid, manifest.Unlabelled.String(): sum.Unlabelled,
-			manifest.Duplicate.String(): sum.Duplicate, manifest.Filtered.String(): sum.Filtered,
-			manifest.Conflicting.String(): sum.Conflicting,
+			Invalid.String(): sum.Invalid, Unlabelled.String(): sum.Unlabelled,
+			Duplicate.String(): sum.Duplicate, Filtered.String(): sum.Filtered,
+			Conflicting.String(): sum.Conflicting,
 		},
 		LenientConfidence: sum.LenientConfidence,
 	}
@@ -334,17 +337,16 @@ func lstPath(sourceRef string) string { return strings.TrimPrefix(sourceRef, "s3
 // copyPhotos copies every photo listed in the spooled .lst files under the
 // channel prefixes, concurrently. Copies are server-side on S3 and safe to
 // repeat.
-func copyPhotos(ctx context.Context, store *storage.Storage, sp *storage.Spool, cfg Config, log *slog.Logger) (int, error) {
+func copyPhotos(ctx context.Context, store *storage.Storage, sp *storage.Spool, cfg PrepareOptions, log *slog.Logger) (int, error) {
 	limit := cfg.CopyConcurrency
 	if limit <= 0 {
 		limit = 32
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(limit)
-	var done atomic.Int64
+	task := progress.Or(cfg.Progress, log).Start("copying photos", -1)
+	defer task.Done()
 	total := 0
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
 	for _, c := range []struct{ file, channel string }{{FileTrainLst, "train"}, {FileValidationLst, "validation"}} {
 		f, err := os.Open(sp.Path(c.file))
 		if err != nil {
@@ -365,18 +367,13 @@ func copyPhotos(ctx context.Context, store *storage.Storage, sp *storage.Spool, 
 			g.Go(func() error {
 				if err := store.Copy(ctx, dst, src); err != nil {
 					if errors.Is(err, storage.ErrNotExist) {
-						return cli.BadInputf("copy %s: the photo does not exist", src)
+						return fault.BadInputf("copy %s: the photo does not exist", src)
 					}
 					return err
 				}
-				done.Add(1)
+				task.Add(1)
 				return nil
 			})
-			select {
-			case <-tick.C:
-				log.Info("copying photos", "done", done.Load(), "queued", total)
-			default:
-			}
 		}
 		err = sc.Err()
 		f.Close()
@@ -395,4 +392,29 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// LoadPrepared reads the summary.json of a manifest step's output folder
+// (uri is the folder, or a file in it such as its train.manifest): the
+// contract the tune step trains from. It returns the folder too. A folder
+// without one, or a summary that does not describe a dataset to train on
+// (fewer than 2 classes, no training photo), is a fault.BadInput error;
+// name is how the caller names the input in messages ("--train").
+func LoadPrepared(ctx context.Context, st *storage.Storage, name, uri string) (*Prepared, string, error) {
+	folder := uri
+	if strings.HasSuffix(folder, ".manifest") || strings.HasSuffix(folder, ".lst") || strings.HasSuffix(folder, ".json") {
+		folder = folder[:strings.LastIndexByte(folder, '/')+1]
+	}
+	raw, file, err := st.ReadInput(ctx, name, folder, FileSummary)
+	if err != nil {
+		return nil, "", err
+	}
+	var p Prepared
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, "", fault.BadInputf("%s %s: not the manifest step's summary.json: %v", name, clip.S(file), err)
+	}
+	if p.NumClasses < 2 || p.NumTrainingSamples < 1 {
+		return nil, "", fault.BadInputf("%s: num_classes %d, num_training_samples %d: want at least 2 classes and 1 sample", clip.S(file), p.NumClasses, p.NumTrainingSamples)
+	}
+	return &p, strings.TrimSuffix(file, FileSummary), nil
 }
