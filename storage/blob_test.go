@@ -55,3 +55,10 @@ func TestServerSideCopyBetweenBuckets(t *testing.T) {
 		t.Fatalf("ReadFile(%q) = %q, %v; want %q", dst, got, err, want)
 	}
 }
+
+// TestFolder runs the contract on a bucket served from a local folder.
+func TestFolder(t *testing.T) {
+	testContract(t, func(t *testing.T) (*storage.Storage, string) {
+		return storage.New(storage.Options{Folders: map[string]string{"s3://demo": t.TempDir()}}), "s3://demo/base/"
+	})
+}

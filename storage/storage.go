@@ -72,6 +72,12 @@ type Options struct {
 	// of that bucket. A Storage does not close them.
 	Buckets map[string]*blob.Bucket
 
+	// Folders serve bucket URI prefixes from local folders: "s3://demo" →
+	// "/data/demo" makes "s3://demo/a/b.jpg" the file /data/demo/a/b.jpg,
+	// written atomically like any local file. For a run on one machine
+	// that uses the same s3:// URIs as production (the local backend).
+	Folders map[string]string
+
 	// Schemes open the buckets of a scheme ("s3") that Buckets does not
 	// hold, on first use; a Storage closes what they open when it is
 	// closed. storage/s3 provides the one for S3.
@@ -358,7 +364,7 @@ func (s *Storage) resolve(ctx context.Context, uri string, prefix bool) (bucket,
 // mounted finds the bucket of Options.Buckets that serves uri: the one
 // whose prefix ("s3://photos") is uri's bucket.
 func (s *Storage) mounted(uri string) (bucket, string, bool) {
-	if len(s.opts.Buckets) == 0 {
+	if len(s.opts.Buckets) == 0 && len(s.opts.Folders) == 0 {
 		return nil, "", false
 	}
 	scheme, rest, ok := strings.Cut(uri, "://")
@@ -367,6 +373,15 @@ func (s *Storage) mounted(uri string) (bucket, string, bool) {
 	}
 	name, key, _ := strings.Cut(rest, "/")
 	root := scheme + "://" + name
+	for _, r := range []string{root, root + "/"} {
+		if dir, ok := s.opts.Folders[r]; ok {
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				abs = filepath.Clean(dir)
+			}
+			return folderBucket{dir: abs, root: root + "/"}, key, true
+		}
+	}
 	b, ok := s.opts.Buckets[root]
 	if !ok {
 		b, ok = s.opts.Buckets[root+"/"]
