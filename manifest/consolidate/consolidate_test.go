@@ -215,7 +215,7 @@ func TestManifestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("manifest.Convert: %v", err)
 	}
-	if got, want := conv.Train, len(sum.Photos); got != want || conv.Rejected() != 0 {
+	if got, want := conv.Train, sum.Photos; got != want || conv.Rejected() != 0 {
 		t.Errorf("Convert kept %d photos, rejected %d; want %d, none", got, conv.Rejected(), want)
 	}
 	rows, err := manifest.ReadLabels(ctx, bytes.NewReader(labels.Bytes()), "labels.parquet")
@@ -225,7 +225,7 @@ func TestManifestRoundTrip(t *testing.T) {
 	gotLabels := map[string]string{}
 	for i, r := range rows {
 		gotLabels[r.SourceRef] = r.ClassName
-		if got, want := r.Confidence, math.Round(sum.Confidence(i)*1e6)/1e6; got != want {
+		if got, want := r.Confidence, math.Round(sum.Result.Confidence(i)*1e6)/1e6; got != want {
 			t.Errorf("%s: confidence %v, want the posterior %v", r.SourceRef, got, want)
 		}
 		if r.Human == nil || !*r.Human || r.AnnotatedAt.IsZero() {
@@ -241,14 +241,14 @@ func TestManifestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(sum.Workers, ws, cmpopts.EquateNaNs()); diff != "" {
+	if diff := cmp.Diff(sum.Result.Workers, ws, cmpopts.EquateNaNs()); diff != "" {
 		t.Errorf("workers read back (-written +read):\n%s", diff)
 	}
 	ds, err := consolidate.ReadDisagreements(ctx, bytes.NewReader(dis.Bytes()), "disagreements.parquet")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(ds), sum.Disagreeing; got != want || got == 0 {
+	if got, want := len(ds), sum.Disagreements; got != want || got == 0 {
 		t.Fatalf("disagreements = %d, want %d (and some)", got, want)
 	}
 	for i, d := range ds {

@@ -207,16 +207,28 @@ type Outputs struct {
 	Rejected      io.Writer // rejected.jsonl: the superseded answers, one JSON object a line
 }
 
-// A Summary counts what Run did.
+// A Summary counts what Run did. It is the consolidate step's result JSON,
+// less the outputs' names.
 type Summary struct {
-	*Result
-	// Disagreeing counts the photos below MinPosterior: the rows of the
+	Method     Method   `json:"method"`
+	Classes    []string `json:"classes"`
+	Photos     int      `json:"photos"`
+	Answers    int      `json:"answers"`    // consolidated
+	Superseded int      `json:"superseded"` // in rejected.jsonl: replaced by the same inspector's later answer
+	Inspectors int      `json:"inspectors"`
+	Iterations int      `json:"iterations"` // of EM; 0 for majority methods
+	Converged  bool     `json:"converged"`
+	// Disagreements counts the photos below MinPosterior: the rows of the
 	// disagreements table.
-	Disagreeing int
-	// ByClass counts the photos labelled with each class.
-	ByClass []int
+	Disagreements int `json:"disagreements"`
 	// MeanConfidence is the mean posterior of the chosen classes.
-	MeanConfidence float64
+	MeanConfidence float64 `json:"mean_confidence"`
+	// ByClass counts the photos labelled with each class.
+	ByClass map[string]int `json:"by_class"`
+	// InspectorAccuracy is each inspector's estimated accuracy.
+	InspectorAccuracy map[string]float64 `json:"inspector_accuracy"`
+	// Result is the whole consolidation.
+	Result *Result `json:"-"`
 }
 
 // Run consolidates the answers and writes the output manifest, the
@@ -237,12 +249,19 @@ func Run(ctx context.Context, a *Answers, opts RunOptions, out Outputs) (*Summar
 	if err != nil {
 		return nil, err
 	}
-	sum := &Summary{Result: res, ByClass: make([]int, res.Classes.Len())}
+	sum := &Summary{
+		Method: res.Method, Classes: res.Classes.Names(), Photos: len(res.Photos), Answers: res.Answers,
+		Superseded: len(res.Superseded), Inspectors: len(res.Workers), Iterations: res.Iterations, Converged: res.Converged,
+		ByClass: map[string]int{}, InspectorAccuracy: map[string]float64{}, Result: res,
+	}
 	for i, l := range res.Label {
-		sum.ByClass[l]++
+		sum.ByClass[res.Classes.Name(l)]++
 		sum.MeanConfidence += res.Confidence(i)
 	}
 	sum.MeanConfidence /= float64(len(res.Label))
+	for _, w := range res.Workers {
+		sum.InspectorAccuracy[w.InspectorID] = w.Accuracy
+	}
 	if err := WriteManifest(out.Manifest, res, opts.ManifestOptions); err != nil {
 		return nil, err
 	}
@@ -252,7 +271,7 @@ func Run(ctx context.Context, a *Answers, opts RunOptions, out Outputs) (*Summar
 		}
 	}
 	dis := res.Disagreements(minPost)
-	sum.Disagreeing = len(dis)
+	sum.Disagreements = len(dis)
 	if out.Disagreements != nil {
 		if err := WriteDisagreements(out.Disagreements, dis); err != nil {
 			return nil, fmt.Errorf("write disagreements: %w", err)
