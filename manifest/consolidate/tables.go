@@ -155,6 +155,10 @@ func ReadWorkers(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]
 
 // WriteDisagreements writes rows as a disagreements table.
 func WriteDisagreements(w io.Writer, rows []DisagreementRow) error {
+	tw, err := table.NewWriter(w, DisagreementsTable, table.WriterOptions{NoStats: []string{"source_ref"}})
+	if err != nil {
+		return err
+	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, DisagreementsTable.Schema)
 	defer b.Release()
 	src := b.Field(0).(*array.StringBuilder)
@@ -164,7 +168,15 @@ func WriteDisagreements(w io.Writer, rows []DisagreementRow) error {
 	post := b.Field(4).(*array.ListBuilder)
 	insp := b.Field(5).(*array.ListBuilder)
 	ans := b.Field(6).(*array.ListBuilder)
-	for _, r := range rows {
+	postV := post.ValueBuilder().(*array.Float64Builder)
+	inspV := insp.ValueBuilder().(*array.StringBuilder)
+	ansV := ans.ValueBuilder().(*array.StringBuilder)
+	flush := func() error {
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		return tw.Write(rec)
+	}
+	for i, r := range rows {
 		if len(r.Inspectors) != len(r.Answers) {
 			return fmt.Errorf("disagreements row %s: %d inspectors, %d answers: want as many", r.SourceRef, len(r.Inspectors), len(r.Answers))
 		}
@@ -173,13 +185,27 @@ func WriteDisagreements(w io.Writer, rows []DisagreementRow) error {
 		class.Append(r.ClassName)
 		conf.Append(r.Confidence)
 		post.Append(true)
-		post.ValueBuilder().(*array.Float64Builder).AppendValues(r.Posterior, nil)
+		postV.AppendValues(r.Posterior, nil)
 		insp.Append(true)
-		insp.ValueBuilder().(*array.StringBuilder).AppendValues(r.Inspectors, nil)
 		ans.Append(true)
-		ans.ValueBuilder().(*array.StringBuilder).AppendValues(r.Answers, nil)
+		for j := range r.Inspectors {
+			// One at a time: AppendValues reserves exactly what it adds,
+			// which grows the buffer once a row.
+			inspV.Append(r.Inspectors[j])
+			ansV.Append(r.Answers[j])
+		}
+		if (i+1)%(64<<10) == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	return writeRecord(w, DisagreementsTable, b)
+	if b.Field(0).Len() > 0 || len(rows) == 0 {
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
 }
 
 // ReadDisagreements reads a whole disagreements table; name is used in
