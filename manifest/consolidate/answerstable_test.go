@@ -95,6 +95,40 @@ func TestReadAnswersParquet(t *testing.T) {
 	}
 }
 
+// Parquet strings are not checked by the Parquet reader: invalid UTF-8 is
+// refused here, with the row and column.
+func TestReadAnswersParquetInvalidUTF8(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "image_uri", Type: arrow.BinaryTypes.String},
+		{Name: "inspector_id", Type: arrow.BinaryTypes.String},
+		{Name: "label", Type: arrow.BinaryTypes.String},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, row := range [][3]string{{"s3://b/1.jpg", "ana", "product"}, {"s3://b/\xff.jpg", "ana", "product"}} {
+		for i, v := range row {
+			b.Field(i).(*array.StringBuilder).Append(v)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := pqarrow.NewFileWriter(schema, &buf, nil, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = consolidate.ReadAnswers(context.Background(), bytes.NewReader(buf.Bytes()), "answers.parquet", testClasses(t))
+	if want := "answers.parquet: row 2: image_uri: not valid UTF-8"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
+
 func TestReadAnswersParquetErrors(t *testing.T) {
 	str := arrow.BinaryTypes.String
 	tests := []struct {

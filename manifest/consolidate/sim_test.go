@@ -19,6 +19,9 @@ type simInspector struct {
 	acc     float64
 	spammer bool
 	lazy    bool
+	// confuses, when set, is a pair of classes {a, b}: on photos of class
+	// a the inspector answers b with probability 0.6.
+	confuses []int
 }
 
 // simulation is a labelling job with a known truth.
@@ -67,6 +70,8 @@ func simulate(tb testing.TB, seed uint64, photos int, priors []float64, inspecto
 				label = rng.IntN(k)
 			case in.lazy:
 				label = 0
+			case in.confuses != nil && truth == in.confuses[0] && rng.Float64() < 0.6:
+				label = in.confuses[1]
 			case rng.Float64() < in.acc:
 				label = truth
 			default:
@@ -131,11 +136,19 @@ func TestDawidSkeneBeatsMajority(t *testing.T) {
 		// between three different answers is decided by noise in the
 		// estimated matrices instead of by class order.
 		slack float64
+		// overWeighted: Dawid–Skene must also beat the weighted majority
+		// vote.
+		overWeighted bool
 	}{
 		{name: "five inspectors, all on every photo", priors: uniform, inspectors: fiveInspectors, perPhoto: 5, strictly: true},
 		{name: "five inspectors, three a photo", priors: skewed, inspectors: fiveInspectors, perPhoto: 3, strictly: true},
 		{name: "lazy inspector always answers product", priors: skewed, perPhoto: 3, strictly: true, inspectors: []simInspector{
 			{id: "ana", acc: 0.9}, {id: "ben", acc: 0.8}, {id: "cho", acc: 0.7}, {id: "lazy", lazy: true}}},
+		// Two inspectors take full-length photos for half-length ones: only
+		// a confusion matrix per inspector sees that their half-length on a
+		// full-length photo means little.
+		{name: "two inspectors confuse full-length and half-length", priors: uniform, perPhoto: 3, strictly: true, overWeighted: true, inspectors: []simInspector{
+			{id: "ana", acc: 0.95}, {id: "ben", acc: 0.95, confuses: []int{2, 3}}, {id: "cho", acc: 0.95, confuses: []int{2, 3}}}},
 		{name: "equally good inspectors", priors: uniform, perPhoto: 3, slack: 0.01, inspectors: []simInspector{
 			{id: "a", acc: 0.8}, {id: "b", acc: 0.8}, {id: "c", acc: 0.8}}},
 	}
@@ -153,6 +166,9 @@ func TestDawidSkeneBeatsMajority(t *testing.T) {
 				t.Errorf("dawid-skene accuracy %.4f, majority vote %.4f: want dawid-skene better", dsAcc, mvAcc)
 			case dsAcc < mvAcc-tt.slack:
 				t.Errorf("dawid-skene accuracy %.4f, majority vote %.4f: want dawid-skene at least as good (less %.2f)", dsAcc, mvAcc, tt.slack)
+			}
+			if tt.overWeighted && dsAcc <= wmvAcc {
+				t.Errorf("dawid-skene accuracy %.4f, weighted majority vote %.4f: want dawid-skene better", dsAcc, wmvAcc)
 			}
 			if !ds.Converged {
 				t.Errorf("EM did not converge in %d iterations", ds.Iterations)
