@@ -100,6 +100,9 @@ func Run(ctx context.Context, store *storage.Storage, cfg Config) (*Result, erro
 	if sum.Superseded > 0 {
 		log.Warn("answers superseded by the same inspector's later answer", "answers", sum.Superseded, "file", storage.Join(cfg.Out, files[3]))
 	}
+	if len(sum.TrustUnmatched) > 0 {
+		log.Warn("trusted inspectors who answered nothing", "inspectors", sum.TrustUnmatched, "trust", cfg.Trust)
+	}
 	if sum.Method == consolidate.DawidSkene && !sum.Converged {
 		log.Warn("EM stopped before converging", "iterations", sum.Iterations)
 	}

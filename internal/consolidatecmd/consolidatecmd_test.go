@@ -107,7 +107,7 @@ func TestAnswersTable(t *testing.T) {
 		"s3://b/2.jpg,ben,other,2026-11-28T09:03:00Z\n"+
 		"s3://b/2.jpg,ben,half-length,2026-11-28T09:04:00Z\n")
 	trust := filepath.Join(dir, "trust.csv")
-	write(t, trust, "inspector_id,accuracy\nben,0.95\n")
+	write(t, trust, "inspector_id,accuracy\nben,0.95\nzoe,0.9\n")
 	out := filepath.Join(dir, "out")
 	code, stdout, stderr := run(t, "consolidate", "--responses", answers, "--classes", classes, "--trust", trust,
 		"--method", "majority", "--out", out)
@@ -130,6 +130,9 @@ func TestAnswersTable(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "superseded") {
 		t.Errorf("no warning about the superseded answer:\n%s", stderr)
+	}
+	if diff := cmp.Diff([]string{"zoe"}, res.TrustUnmatched); diff != "" || !strings.Contains(stderr, "trusted inspectors who answered nothing") {
+		t.Errorf("trusted inspector who answered nothing (-want +got):\n%s\nstderr:\n%s", diff, stderr)
 	}
 }
 

@@ -227,6 +227,9 @@ type Summary struct {
 	ByClass map[string]int `json:"by_class"`
 	// InspectorAccuracy is each inspector's estimated accuracy.
 	InspectorAccuracy map[string]float64 `json:"inspector_accuracy"`
+	// TrustUnmatched lists the inspectors the trust names who answered
+	// nothing here (a typo, or another team's inspector), sorted.
+	TrustUnmatched []string `json:"trust_unmatched,omitempty"`
 	// Result is the whole consolidation.
 	Result *Result `json:"-"`
 }
@@ -262,6 +265,12 @@ func Run(ctx context.Context, a *Answers, opts RunOptions, out Outputs) (*Summar
 	for _, w := range res.Workers {
 		sum.InspectorAccuracy[w.InspectorID] = w.Accuracy
 	}
+	for id := range opts.Trust {
+		if _, ok := sum.InspectorAccuracy[id]; !ok {
+			sum.TrustUnmatched = append(sum.TrustUnmatched, id)
+		}
+	}
+	slices.Sort(sum.TrustUnmatched)
 	if err := WriteManifest(out.Manifest, res, opts.ManifestOptions); err != nil {
 		return nil, err
 	}
