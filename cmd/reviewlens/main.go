@@ -1,10 +1,11 @@
 // Command reviewlens runs every step of the review-photo inspection
-// workflow as a subcommand: reviewlens manifest, reviewlens tune,
-// reviewlens stage, reviewlens transform, ...
+// workflow as a subcommand: reviewlens consolidate, reviewlens manifest,
+// reviewlens tune, reviewlens stage, reviewlens transform, ...
 package main
 
 import (
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/consolidatecmd"
 	"github.com/reviewlens/reviewlens/internal/creditcmd"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
@@ -16,6 +17,7 @@ import (
 
 func main() {
 	cli.Main(cli.App("reviewlens", "inspect customer review photos with SageMaker and grant credits",
+		cli.Command(consolidatecmd.Step),
 		cli.Command(manifestcmd.Step),
 		cli.Command(tunecmd.Step),
 		cli.Command(stagecmd.Step),
