@@ -37,9 +37,9 @@ func run(tb testing.TB, step string, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func result(tb testing.TB, stdout string) *consolidatecmd.Result {
+func result(tb testing.TB, stdout string) *consolidate.StepResult {
 	tb.Helper()
-	var res consolidatecmd.Result
+	var res consolidate.StepResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		tb.Fatalf("stdout is not the result JSON: %v\n%s", err, stdout)
 	}

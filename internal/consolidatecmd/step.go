@@ -1,3 +1,5 @@
+// Package consolidatecmd is the consolidate step's command: flags in,
+// consolidate.RunStep called, result out.
 package consolidatecmd
 
 import (
@@ -50,7 +52,7 @@ field and what was expected.`,
 		default:
 			return nil, cli.BadInputf("--method %q: want one of %v", opts.Method, consolidate.Methods)
 		}
-		res, err := Run(ctx, store, Config{
+		res, err := consolidate.RunStep(ctx, store, consolidate.StepOptions{
 			Responses: c.String("responses"), InputManifest: c.String("input-manifest"), Classes: c.String("classes"),
 			Trust: c.String("trust"), Out: c.String("out"), Options: opts, Logger: env.Logger,
 		})
