@@ -20,9 +20,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/reviewlens/reviewlens/table"
 	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/manifest/consolidate"
+	"github.com/reviewlens/reviewlens/table"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
