@@ -81,6 +81,11 @@ const maxDepth = 10000
 // An object that is not a prediction gives a *PredictionError. Any other
 // error is the caller's: numClasses below 1.
 func ParsePrediction(data []byte, numClasses int) (Prediction, error) {
+	return parsePrediction(data, numClasses)
+}
+
+// scanPrediction is ParsePrediction on the hand-written scanner.
+func scanPrediction(data []byte, numClasses int) (Prediction, error) {
 	if numClasses < 1 {
 		return Prediction{}, fmt.Errorf("parse prediction: %d classes, want at least 1", numClasses)
 	}
@@ -182,45 +187,8 @@ func (s *scanner) syntax(want string) *PredictionError {
 	return invalid("not JSON: %s at byte %d, want %s", got, s.pos+1, want)
 }
 
-// kind names the JSON value starting at s.pos for messages ("a string"),
-// or "" when none starts there. A bare word that is not a JSON literal
-// (NaN, Infinity, -Infinity, as Python writes them) is named with "(not
-// JSON)".
-func (s *scanner) kind() string {
-	switch c := s.data[s.pos]; {
-	case c == '{':
-		return "an object"
-	case c == '[':
-		return "an array"
-	case c == '"':
-		return "a string"
-	case c == '-' && s.pos+1 < len(s.data) && isLetter(s.data[s.pos+1]), isLetter(c):
-		w := s.word()
-		switch w {
-		case "true", "false":
-			return "a boolean"
-		case "null":
-			return "null"
-		}
-		return w + " (not JSON)"
-	case c == '-', c >= '0' && c <= '9':
-		return "a number"
-	}
-	return ""
-}
-
-// word returns the run of letters (after a minus sign) at s.pos, capped
-// for messages.
-func (s *scanner) word() string {
-	i := s.pos
-	if s.data[i] == '-' {
-		i++
-	}
-	for i < len(s.data) && isLetter(s.data[i]) && i-s.pos < 32 {
-		i++
-	}
-	return string(s.data[s.pos:i])
-}
+// kind names the JSON value starting at s.pos (see kindOf).
+func (s *scanner) kind() string { return kindOf(s.data[s.pos:]) }
 
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
