@@ -14,6 +14,7 @@
 #   bench/predictions.sh [runs]          (default 3 runs)
 #   SEQUENTIAL=0 bench/predictions.sh    (skip the sequential run, ~7 minutes)
 #   PHOTOS=2000 DELAY=50ms bench/predictions.sh
+#   CLASSES=1000 bench/predictions.sh    (probabilities in each output; default 5)
 #   CONCURRENCY=128 bench/predictions.sh (pass --concurrency; default: the step's own)
 #   PREDICTIONS_BIN=/path/to/reviewlens-predictions bench/predictions.sh
 #                                        (benchmark that build instead of ./cmd/reviewlens-predictions)
@@ -25,6 +26,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 photos=${PHOTOS:-20000}
 delay=${DELAY:-20ms}
+classes=${CLASSES:-5}
 sequential=${SEQUENTIAL:-1}
 work=${BENCH_DIR:-${TMPDIR:-/tmp}/reviewlens-bench}/predictions
 bucket=bench
@@ -81,8 +83,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$endpoint" ] || { echo "s3latency did not start in 10 s" >&2; exit 1; }
-echo "fake S3 at $endpoint, $delay a request; filling it with $photos photos" >&2
-"$work/genoutputs" -endpoint "$endpoint" -bucket "$bucket" -day "$day" -n "$photos" -seed 1 \
+echo "fake S3 at $endpoint, $delay a request; filling it with $photos photos of $classes classes" >&2
+"$work/genoutputs" -endpoint "$endpoint" -bucket "$bucket" -day "$day" -n "$photos" -classes "$classes" -seed 1 \
   2> "$work/genoutputs.log" || { cat "$work/genoutputs.log" >&2; exit 1; }
 tail -n 1 "$work/genoutputs.log" >&2
 
@@ -114,15 +116,15 @@ run_step() {
 
 concurrency=()
 [ -z "${CONCURRENCY:-}" ] || concurrency=(--concurrency "$CONCURRENCY")
-walls=() rsss=()
+walls=() rsss=() cpus=()
 for i in $(seq "$runs"); do
   run_step "${concurrency[@]}"
   printf 'run %d: wall %.2f s, peak RSS %s MiB, CPU %s s\n' "$i" "$wall" "$rss" "$cpu"
-  walls+=("$wall") rsss+=("$rss")
+  walls+=("$wall") rsss+=("$rss") cpus+=("$cpu")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
-printf 'median of %d runs, %d photos, %s a request, concurrency %s: wall %s s, peak RSS %s MiB\n' "$runs" "$photos" \
-  "$delay" "${CONCURRENCY:-default}" "$(median "${walls[@]}")" "$(median "${rsss[@]}")"
+printf 'median of %d runs, %d photos of %d classes, %s a request, concurrency %s: wall %s s, CPU %s s, peak RSS %s MiB\n' \
+  "$runs" "$photos" "$classes" "$delay" "${CONCURRENCY:-default}" "$(median "${walls[@]}")" "$(median "${cpus[@]}")" "$(median "${rsss[@]}")"
 ls -l "$out"
 
 if [ "$sequential" != 0 ]; then

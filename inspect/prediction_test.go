@@ -68,8 +68,8 @@ func TestParsePredictionFiles(t *testing.T) {
 			Probabilities: []float64{0.01, 0.87, 0.01, 0.005, 0.005},
 		}},
 		{file: "short.jpg.out", reason: "got 4 probabilities, want 5 (one per class)"},
-		{file: "truncated.jpg.out", reason: "truncated: the JSON ends after byte 31, want ',' or ']'"},
-		{file: "nan.jpg.out", reason: "probability 1 is NaN (not JSON), want a number in [0, 1]"},
+		{file: "truncated.jpg.out", reason: "truncated: the JSON ends after byte 31"},
+		{file: "nan.jpg.out", reason: "not JSON at byte 23: NaN is not a JSON value"},
 		{file: "big.jpg.out", reason: "probability 2 is 1.7, want [0, 1]"},
 		{file: "two-records.jpg.out", reason: "2 records (lines), want 1 per photo"},
 		{file: "empty.jpg.out", reason: `empty output, want {"prediction": [p0, p1, ...]}`},
@@ -77,7 +77,7 @@ func TestParsePredictionFiles(t *testing.T) {
 		{file: "no-key.jpg.out", reason: `no "prediction" key, want {"prediction": [p0, p1, ...]}`},
 		{file: "strings.jpg.out", reason: "probability 0 is a string, want a number in [0, 1]"},
 		{file: "not-array.jpg.out", reason: `"prediction" is a number, want an array of 5 probabilities`},
-		{file: "error-body.jpg.out", reason: `not JSON: '<' at byte 1, want {"prediction": [p0, p1, ...]}`},
+		{file: "error-body.jpg.out", reason: "not JSON at byte 1: invalid character '<' looking for beginning of value"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -151,47 +151,49 @@ func TestParsePrediction(t *testing.T) {
 		{name: "above 1", data: "[0.5, 1.0000001]", classes: 2, reason: "probability 1 is 1.0000001, want [0, 1]"},
 		{name: "below 0", data: "[-0.1, 1]", classes: 2, reason: "probability 0 is -0.1, want [0, 1]"},
 		{name: "overflow", data: "[1e400, 0]", classes: 2, reason: "probability 0 is 1e400, want [0, 1]"},
-		{name: "Infinity", data: "[Infinity, 0]", classes: 2, reason: "probability 0 is Infinity (not JSON), want a number in [0, 1]"},
-		{name: "-Infinity", data: "[0, -Infinity]", classes: 2, reason: "probability 1 is -Infinity (not JSON), want a number in [0, 1]"},
+		{name: "Infinity", data: "[Infinity, 0]", classes: 2, reason: "not JSON at byte 2: Infinity is not a JSON value"},
+		{name: "-Infinity", data: "[0, -Infinity]", classes: 2, reason: "not JSON at byte 5: -Infinity is not a JSON value"},
 		{name: "null", data: "[0, null]", classes: 2, reason: "probability 1 is null, want a number in [0, 1]"},
 		{name: "boolean", data: "[true, 0]", classes: 2, reason: "probability 0 is a boolean, want a number in [0, 1]"},
 		{name: "nested array", data: "[[0.5, 0.5]]", classes: 2, reason: "probability 0 is an array, want a number in [0, 1]"},
 		{name: "object in array", data: "[{}, 1]", classes: 2, reason: "probability 0 is an object, want a number in [0, 1]"},
-		{name: "leading zero", data: "[01, 0]", classes: 2, reason: "not JSON: '1' at byte 3, want ',' or ']'"},
-		{name: "leading dot", data: "[.5, 0.5]", classes: 2, reason: "not JSON: '.' at byte 2, want a probability"},
-		{name: "plus sign", data: "[+0.5, 0.5]", classes: 2, reason: "not JSON: '+' at byte 2, want a probability"},
-		{name: "trailing dot", data: "[1., 0]", classes: 2, reason: "not JSON: ',' at byte 4, want a digit after '.'"},
-		{name: "empty exponent", data: "[1e, 0]", classes: 2, reason: "not JSON: ',' at byte 4, want a digit in the exponent"},
-		{name: "minus alone", data: "[-, 0]", classes: 2, reason: "not JSON: ',' at byte 3, want a digit"},
-		{name: "trailing comma", data: "[0.5, 0.5,]", classes: 2, reason: "not JSON: ']' at byte 11, want a probability"},
-		{name: "missing comma", data: "[0.5 0.5]", classes: 2, reason: "not JSON: '0' at byte 6, want ',' or ']'"},
-		{name: "unclosed", data: "[0.5, 0.5", classes: 2, reason: "truncated: the JSON ends after byte 9, want ',' or ']'"},
-		{name: "cut after comma", data: `{"prediction": [0.5,`, classes: 2, reason: "truncated: the JSON ends after byte 20, want a probability"},
-		{name: "cut in key", data: `{"predic`, classes: 2, reason: `truncated: the JSON ends after byte 8, want '"' to end the string`},
-		{name: "cut after key", data: `{"prediction"`, classes: 2, reason: "truncated: the JSON ends after byte 13, want ':' after the key"},
-		{name: "cut after colon", data: `{"prediction": `, classes: 2, reason: "truncated: the JSON ends after byte 15, want an array of 2 probabilities"},
-		{name: "object not closed", data: `{"prediction": [0.5, 0.5]`, classes: 2, reason: "truncated: the JSON ends after byte 25, want ',' or '}'"},
-		{name: "cut in other value", data: `{"a": {"b": [1, `, classes: 2, reason: "truncated: the JSON ends after byte 16, want a value"},
-		{name: "key not a string", data: `{prediction: [0.5, 0.5]}`, classes: 2, reason: `not JSON: 'p' at byte 2, want a key in quotes ("prediction")`},
-		{name: "trailing comma in object", data: `{"prediction": [0.5, 0.5],}`, classes: 2, reason: `not JSON: '}' at byte 27, want a key in quotes ("prediction")`},
+		{name: "leading zero", data: "[01, 0]", classes: 2, reason: "not JSON at byte 3: invalid character '1' after array element"},
+		{name: "leading dot", data: "[.5, 0.5]", classes: 2, reason: "not JSON at byte 2: invalid character '.' looking for beginning of value"},
+		{name: "plus sign", data: "[+0.5, 0.5]", classes: 2, reason: "not JSON at byte 2: invalid character '+' looking for beginning of value"},
+		{name: "trailing dot", data: "[1., 0]", classes: 2, reason: "not JSON at byte 4: invalid character ',' after decimal point in numeric literal"},
+		{name: "empty exponent", data: "[1e, 0]", classes: 2, reason: "not JSON at byte 4: invalid character ',' in exponent of numeric literal"},
+		{name: "minus alone", data: "[-, 0]", classes: 2, reason: "not JSON at byte 3: invalid character ',' in numeric literal"},
+		{name: "trailing comma", data: "[0.5, 0.5,]", classes: 2, reason: "not JSON at byte 11: invalid character ']' looking for beginning of value"},
+		{name: "missing comma", data: "[0.5 0.5]", classes: 2, reason: "not JSON at byte 6: invalid character '0' after array element"},
+		{name: "unclosed", data: "[0.5, 0.5", classes: 2, reason: "truncated: the JSON ends after byte 9"},
+		{name: "cut after comma", data: `{"prediction": [0.5,`, classes: 2, reason: "truncated: the JSON ends after byte 20"},
+		{name: "cut in key", data: `{"predic`, classes: 2, reason: "truncated: the JSON ends after byte 8"},
+		{name: "cut after key", data: `{"prediction"`, classes: 2, reason: "truncated: the JSON ends after byte 13"},
+		{name: "cut after colon", data: `{"prediction": `, classes: 2, reason: "truncated: the JSON ends after byte 15"},
+		{name: "object not closed", data: `{"prediction": [0.5, 0.5]`, classes: 2, reason: "truncated: the JSON ends after byte 25"},
+		{name: "cut in other value", data: `{"a": {"b": [1, `, classes: 2, reason: "truncated: the JSON ends after byte 16"},
+		{name: "key not a string", data: `{prediction: [0.5, 0.5]}`, classes: 2, reason: "not JSON at byte 2: invalid character 'p' looking for beginning of object key string"},
+		{name: "trailing comma in object", data: `{"prediction": [0.5, 0.5],}`, classes: 2, reason: "not JSON at byte 27: invalid character '}' looking for beginning of object key string"},
 		{name: "duplicate key", data: `{"prediction": [0.5, 0.5], "prediction": [0.5, 0.5]}`, classes: 2, reason: `"prediction" appears twice, want it once`},
 		{name: "key in another case", data: `{"Prediction": [0.5, 0.5]}`, classes: 2, reason: `no "prediction" key, want {"prediction": [p0, p1, ...]}`},
 		{name: "prediction is an object", data: `{"prediction": {"0": 1}}`, classes: 2, reason: `"prediction" is an object, want an array of 2 probabilities`},
 		{name: "prediction is null", data: `{"prediction": null}`, classes: 2, reason: `"prediction" is null, want an array of 2 probabilities`},
-		{name: "prediction is not JSON", data: `{"prediction": (1)}`, classes: 2, reason: `not JSON: '(' at byte 16, want an array of 2 probabilities`},
-		{name: "bad literal elsewhere", data: `{"a": nul, "prediction": [0.5, 0.5]}`, classes: 2, reason: `not JSON: ',' at byte 10, want "null"`},
-		{name: "bad escape", data: `{"a\x": 1}`, classes: 2, reason: `not JSON: 'x' at byte 5, want an escape (\" \\ \/ \b \f \n \r \t \uXXXX)`},
-		{name: "bad unicode escape", data: `{"\u12G4": 1}`, classes: 2, reason: `not JSON: 'G' at byte 7, want four hex digits after \u`},
-		{name: "control character in a string", data: "{\"a\tb\": 1}", classes: 2, reason: `not JSON: byte 0x09 at byte 4, want '"' or a character that is not a control character`},
+		{name: "prediction is not JSON", data: `{"prediction": (1)}`, classes: 2, reason: "not JSON at byte 16: invalid character '(' looking for beginning of value"},
+		{name: "bad literal elsewhere", data: `{"a": nul, "prediction": [0.5, 0.5]}`, classes: 2, reason: "not JSON at byte 10: invalid character ',' in literal null (expecting 'l')"},
+		{name: "bad escape", data: `{"a\x": 1}`, classes: 2, reason: "not JSON at byte 5: invalid character 'x' in string escape code"},
+		{name: "bad unicode escape", data: `{"\u12G4": 1}`, classes: 2, reason: "not JSON at byte 7: invalid character 'G' in \\u hexadecimal character escape"},
+		{name: "control character in a string", data: "{\"a\tb\": 1}", classes: 2, reason: "not JSON at byte 4: invalid character '\\t' in string literal"},
 		{name: "a string", data: `"[0.5, 0.5]"`, classes: 2, reason: `the output is a string, want {"prediction": [p0, p1, ...]} or [p0, p1, ...]`},
 		{name: "a number", data: `0.5`, classes: 2, reason: `the output is a number, want {"prediction": [p0, p1, ...]} or [p0, p1, ...]`},
 		{name: "NaN alone", data: `NaN`, classes: 2, reason: `the output is NaN (not JSON), want {"prediction": [p0, p1, ...]} or [p0, p1, ...]`},
-		{name: "binary", data: "\x89PNG\r\n", classes: 2, reason: `not JSON: byte 0x89 at byte 1, want {"prediction": [p0, p1, ...]}`},
-		{name: "bom after whitespace", data: " \xEF\xBB\xBF[0.5, 0.5]", classes: 2, reason: `not JSON: byte 0xEF at byte 2, want {"prediction": [p0, p1, ...]}`},
-		{name: "data after the record", data: "[0.5, 0.5]]", classes: 2, reason: "not JSON: ']' at byte 11, want the end of the output after the record"},
-		{name: "two records on a line", data: "[0.5, 0.5] [0.5, 0.5]", classes: 2, reason: "not JSON: '[' at byte 12, want the end of the output after the record"},
+		{name: "binary", data: "\x89PNG\r\n", classes: 2, reason: "not JSON at byte 1: invalid character '\\u0089' looking for beginning of value"},
+		{name: "bom after whitespace", data: " \xEF\xBB\xBF[0.5, 0.5]", classes: 2, reason: "not JSON at byte 2: invalid character 'ï' looking for beginning of value"},
+		{name: "data after the record", data: "[0.5, 0.5]]", classes: 2, reason: "not JSON at byte 11: ']' after the record, want the end of the output"},
+		{name: "two records on a line", data: "[0.5, 0.5] [0.5, 0.5]", classes: 2, reason: "not JSON at byte 12: '[' after the record, want the end of the output"},
 		{name: "three records with blank lines", data: "[0.5, 0.5]\n\n[0.5, 0.5]\r\n  \n x\n", classes: 2, reason: "3 records (lines), want 1 per photo"},
 		{name: "array of records", data: `[{"prediction": [0.5, 0.5]}]`, classes: 2, reason: "probability 0 is an object, want a number in [0, 1]"},
+		// With two faults, the array's syntax is checked before its values.
+		{name: "a string, then cut", data: `["0.5", 0.5`, classes: 2, reason: "truncated: the JSON ends after byte 11"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,6 +221,21 @@ func TestParsePrediction(t *testing.T) {
 			}
 			checkPrediction(t, got, tt.classes)
 		})
+	}
+}
+
+// TestParsePredictionDepth holds the nesting of values under other keys to
+// encoding/json's bound.
+func TestParsePredictionDepth(t *testing.T) {
+	nested := func(depth int) []byte {
+		return []byte(`{"a": ` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `, "prediction": [0.5, 0.5]}`)
+	}
+	if _, err := inspect.ParsePrediction(nested(10000), 2); err != nil {
+		t.Errorf("a value nested 10,000 deep: %v", err)
+	}
+	_, err := inspect.ParsePrediction(nested(10001), 2)
+	if got, want := fmt.Sprint(err), "invalid prediction: not JSON at byte 10006: invalid character '[' exceeded max depth"; got != want {
+		t.Errorf("a value nested 10,001 deep: %s, want %s", got, want)
 	}
 }
 
@@ -438,12 +455,8 @@ func FuzzParsePrediction(f *testing.F) {
 }
 
 // BenchmarkParsePrediction parses outputs as the predictions step does,
-// 20,000 or more a day, on every core at once.
+// 20,000 or more a day.
 func BenchmarkParsePrediction(b *testing.B) {
-	caltech := make([]string, 257) // the AWS example's Caltech-256 model
-	for i := range caltech {
-		caltech[i] = strconv.FormatFloat(float64(float32(1.0/257)), 'g', -1, 64)
-	}
 	cases := []struct {
 		name string
 		data []byte
@@ -451,20 +464,37 @@ func BenchmarkParsePrediction(b *testing.B) {
 	}{
 		{"jsonlines-5", readOutput(b, "jsonl.jpg.out"), 5},
 		{"bare-5", readOutput(b, "bare.jpg.out"), 5},
-		{"jsonlines-257", []byte(`{"prediction": [` + strings.Join(caltech, ", ") + "]}\n"), 257},
+		{"jsonlines-257", algorithmOutput(257), 257}, // the AWS example's Caltech-256 model
+		{"jsonlines-1000", algorithmOutput(1000), 1000},
 		{"invalid-5", readOutput(b, "big.jpg.out"), 5},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.data)))
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					_, _ = inspect.ParsePrediction(c.data, c.n)
-				}
-			})
+			for b.Loop() {
+				_, _ = inspect.ParsePrediction(c.data, c.n)
+			}
 		})
 	}
+}
+
+// algorithmOutput is an output of n classes as the algorithm writes it:
+// float32 probabilities printed as Python prints floats, one class at 0.9.
+func algorithmOutput(n int) []byte {
+	probs := make([]string, n)
+	weights := 0
+	for i := range n {
+		weights += i%13 + 1
+	}
+	for i := range probs {
+		p := 0.1 * float64(i%13+1) / float64(weights)
+		if i == n/3 {
+			p += 0.9
+		}
+		probs[i] = strconv.FormatFloat(float64(float32(p)), 'g', -1, 64)
+	}
+	return []byte(`{"prediction": [` + strings.Join(probs, ", ") + "]}\n")
 }
 
 // A Batch Transform output object, as the job leaves it next to each
