@@ -1,13 +1,21 @@
+// Package transformcmd is the transform step's command: its flags and the
+// stage step's folder, turned into sagemaker.TransformOptions, and
+// sagemaker.Transform's result and exit code.
 package transformcmd
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/jobs"
+	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/internal/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
 )
@@ -87,27 +95,51 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		if r := c.Int("invocations-max-retries"); r >= 0 {
 			spec.InvocationsMaxRetries = &r
 		}
-		client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
-		if err != nil {
-			return nil, cli.BadInput(err)
-		}
 		store := storage.New(storage.Options{Region: env.Region, EndpointURL: env.EndpointURL, Logger: env.Logger, IOTimeout: env.IOTimeout})
-		res, err := Run(ctx, store, client, Config{
-			Staged:               c.String("staged"),
-			Model:                c.String("model"),
-			ModelFromTrainingJob: c.String("model-from-training-job"),
-			ModelFromRuns:        c.String("model-from-runs"),
-			Spec:                 spec,
-			Transformer: sagemaker.Transformer{
-				MaxAttempts:   c.Int("max-attempts"),
-				PollMin:       c.Duration("poll-interval"),
-				KeepJobOnExit: c.Bool("keep-job-on-exit"),
-			},
-			Logger: env.Logger,
-		})
-		if res == nil {
+		day, folder, err := readStaged(ctx, store, c.String("staged"))
+		if err != nil {
 			return nil, err
 		}
-		return res, err
+		spec.Model, spec.Input, spec.InputType, spec.Day = c.String("model"), storage.Join(folder, FileManifest), sagemaker.InputManifestFile, day
+		client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
+		if err != nil {
+			return nil, jobs.ExitError(err)
+		}
+		res, err := sagemaker.Transform(ctx, client, jobs.Files{Storage: store}, sagemaker.TransformOptions{
+			Spec:                 spec,
+			ModelFromTrainingJob: c.String("model-from-training-job"),
+			ModelFromRuns:        c.String("model-from-runs"),
+			MaxAttempts:          c.Int("max-attempts"),
+			KeepJobOnExit:        c.Bool("keep-job-on-exit"),
+			Poll:                 sagemaker.Polling{Interval: c.Duration("poll-interval")},
+			Logger:               env.Logger,
+		})
+		if res == nil {
+			return nil, jobs.ExitError(err)
+		}
+		return res, jobs.ExitError(err)
 	},
+}
+
+// Files of the stage step's output folder that this step reads.
+const (
+	FileStaged   = "staged.parquet"
+	FileManifest = "input.manifest"
+)
+
+// readStaged reads the stage step's staged.parquet: the day of the photos,
+// and the folder of the input.manifest beside it.
+func readStaged(ctx context.Context, store *storage.Storage, uri string) (day, folder string, err error) {
+	data, file, err := stepio.ReadParquet(ctx, store, "--staged", uri, FileStaged, "the stage step's staged.parquet")
+	if err != nil {
+		return "", "", err
+	}
+	staged, err := inspect.ReadStaged(bytes.NewReader(data), file)
+	if err != nil {
+		return "", "", cli.BadInput(fmt.Errorf("--staged: %w", err))
+	}
+	if len(staged) == 0 {
+		return "", "", cli.BadInputf("%s: no photo staged: nothing to transform", file)
+	}
+	return staged[0].Day, file[:strings.LastIndexAny(file, "/")+1], nil
 }
