@@ -135,7 +135,7 @@ type TuneOptions struct {
 	// Grid is the hyperparameters: the varied ones and the fixed ones.
 	Grid Grid
 	// Region is where the jobs run; it picks the training image when
-	// Spec.Image is empty.
+	// Spec.Image is empty (one of the two is needed).
 	Region string
 	// Strategy is StrategyTuner ("" means it) or StrategyGrid.
 	Strategy string

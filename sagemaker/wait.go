@@ -193,8 +193,8 @@ func call(ctx context.Context, op, noun, name string, err error) error {
 
 // runAttempts brings the job base to an end, attempt after attempt while
 // maxAttempts allows and the last attempt earns another. It returns every
-// attempt it described or created, in order, and a *JobError when the last one did
-// not complete.
+// attempt it described or created, in order, and a *JobError when the
+// last one did not complete.
 func runAttempts[D any](ctx context.Context, w *waiter, j *jobOps[D], base string, maxAttempts int) ([]attempt[D], error) {
 	var out []attempt[D]
 	for n := 1; ; n++ {

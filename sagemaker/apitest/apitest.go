@@ -57,6 +57,9 @@ const (
 	Validation Capability = "request validation"
 )
 
+// capabilities lists every Capability.
+var capabilities = []Capability{InProgress, UniqueNames, Stop, TuningChildren, ModelRequired, Validation}
+
 // Capabilities says how a backend differs from SageMaker. The zero value
 // is a backend that does all the suite checks.
 type Capabilities struct {
@@ -80,6 +83,11 @@ type Capabilities struct {
 // once per subtest. Names are unique per run, so a backend that keeps
 // state between tests (a moto_server) can be shared.
 func Run(t *testing.T, newAPI func(t *testing.T) sagemaker.API, caps Capabilities) {
+	for c, why := range caps.Missing {
+		if !slices.Contains(capabilities, c) || why == "" {
+			t.Fatalf("Capabilities.Missing[%q] = %q: want one of %q, each with a reason", c, why, capabilities)
+		}
+	}
 	if caps.MaxLooks == 0 {
 		caps.MaxLooks = 20
 	}
@@ -668,7 +676,7 @@ func (s *suite) tuner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tuner := sagemaker.Tuner{API: api, Poll: sagemaker.Polling{Clock: tickClock{s.caps.Tick}}, Objective: "none"}
+	tuner := sagemaker.Tuner{API: api, Poll: sagemaker.Polling{Clock: tickClock{s.caps.Tick}}}
 	runs, err := tuner.Run(ctx, jobs)
 	if err != nil || len(runs) != 1 || runs[0].Status != sagemaker.StatusCompleted || runs[0].ModelArtifact == "" || api.creates != 1 {
 		t.Fatalf("runs %+v, %v, %d creates: want one completed run with a model", runs, err, api.creates)
