@@ -10,9 +10,13 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// API is the part of the SageMaker API that reviewlens calls. The SDK's
-// *sagemaker.Client satisfies it; so do the scripted fake in
-// sagemakertest and the local backend.
+// API is the part of the SageMaker API that reviewlens calls: the few
+// operations this package uses, as the SDK declares them. The SDK's
+// *sagemaker.Client satisfies it (NewClient makes one, for AWS or a
+// moto_server); so does the scripted fake in sagemakertest. The local
+// backend, sagemaker/local, which is to run jobs on this machine, is
+// coming and will satisfy it too. The contract every implementation is
+// held to is the suite in sagemaker/apitest.
 type API interface {
 	CreateTrainingJob(ctx context.Context, in *sagemaker.CreateTrainingJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreateTrainingJobOutput, error)
 	DescribeTrainingJob(ctx context.Context, in *sagemaker.DescribeTrainingJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.DescribeTrainingJobOutput, error)
@@ -33,7 +37,7 @@ type API interface {
 var _ API = (*sagemaker.Client)(nil)
 
 // Errors callers branch on. SageMaker's own errors are translated to these
-// at the package edge (see classify); the original stays wrapped.
+// at the package edge (see Classify); the original stays wrapped.
 var (
 	// ErrNotFound: the job (or model) does not exist.
 	ErrNotFound = errors.New("not found")
@@ -46,11 +50,18 @@ var (
 	ErrInUse = errors.New("resource in use")
 )
 
-// classify says which of the errors above err is, if any. SageMaker
-// reports a missing training or transform job as a ValidationException
-// ("Requested resource not found", or moto's "Could not find ..."), not as
-// the modelled ResourceNotFound, which only tuning jobs use.
-func classify(err error) error {
+// Classify says which of ErrNotFound, ErrLimit, ErrThrottled and ErrInUse
+// an error of an API call is, or nil. It is how this package reads
+// SageMaker's errors, and what another implementation of API is held to
+// (see sagemaker/apitest): SageMaker reports a missing training or
+// transform job as a ValidationException ("Requested resource not found",
+// moto's "Could not find ..."), not as the modelled ResourceNotFound,
+// which only tuning jobs use; a model created twice as a
+// ValidationException "Cannot create already existing model".
+//
+// Errors returned by this package's functions satisfy errors.Is with the
+// classified error already.
+func Classify(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -105,7 +116,7 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if kind := classify(err); kind != nil {
+	if kind := Classify(err); kind != nil {
 		err = &apiError{kind: kind, err: err}
 	}
 	return &opError{op: op, err: err}

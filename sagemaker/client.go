@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -23,17 +24,32 @@ type ClientOptions struct {
 	IOTimeout time.Duration
 }
 
+// sdkAttempts is how many times a SageMaker call is tried by the SDK's
+// standard retryer before its error reaches this package.
+const sdkAttempts = 6
+
 // NewClient returns a SageMaker client from the standard credential chain,
-// with the SDK's standard retryer (throttling and server errors backed
-// off) allowed more attempts than its default three, and the region it
-// resolved.
+// and the region it resolved. Its retryer is the SDK's standard one,
+// allowed six attempts: throttling, HTTP 5xx, timeouts and connection
+// errors are retried with exponential backoff and jitter (up to 20 s), and
+// nothing in this package retries them again (see Polling). It has no
+// client-side retry quota: a long wait on many jobs would otherwise use it
+// up in a burst of throttling and then fail calls without trying them.
 func NewClient(ctx context.Context, opts ClientOptions) (*sagemaker.Client, string, error) {
+	return newClient(ctx, opts)
+}
+
+// newClient is NewClient; tests change the retryer's options (its backoff).
+func newClient(ctx context.Context, opts ClientOptions, retryOpts ...func(*retry.StandardOptions)) (*sagemaker.Client, string, error) {
 	var lo []func(*config.LoadOptions) error
 	if opts.Region != "" {
 		lo = append(lo, config.WithRegion(opts.Region))
 	}
 	lo = append(lo, config.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 6 })
+		return retry.NewStandard(append([]func(*retry.StandardOptions){func(o *retry.StandardOptions) {
+			o.MaxAttempts = sdkAttempts
+			o.RateLimiter = ratelimit.None
+		}}, retryOpts...)...)
 	}), config.WithHTTPClient(awsnet.NewHTTPClient(opts.IOTimeout)))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,8 +25,12 @@ const (
 
 // GridOptions tune PlanGrid.
 type GridOptions struct {
-	MaxParallel          int    // parallel training jobs; 0 means 3
-	Objective, Direction string // "" means validation:accuracy, Maximize
+	// MaxParallel bounds the training jobs the tuning job runs at once;
+	// 0 means 3, at most 100 (the default quota is 10).
+	MaxParallel int
+	// Objective and Direction are the metric SageMaker picks the best job
+	// by; "" means validation:accuracy, Maximize.
+	Objective, Direction string
 }
 
 // A TuningJob is a SageMaker hyperparameter tuning job running a grid.
@@ -46,7 +51,13 @@ func PlanGrid(spec TrainingSpec, grid Grid, data map[string]string, prefix strin
 	if err := grid.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.MaxParallel <= 0 {
+	switch {
+	case opts.MaxParallel < 0:
+		return nil, &SpecError{Field: "max-parallel", Value: fmt.Sprint(opts.MaxParallel), Reason: "want at least 1 (0 means 3)"}
+	case opts.Direction != "" && opts.Direction != Maximize && opts.Direction != Minimize:
+		return nil, &SpecError{Field: "objective-type", Value: opts.Direction, Reason: "want Maximize or Minimize"}
+	}
+	if opts.MaxParallel == 0 {
 		opts.MaxParallel = 3
 	}
 	if opts.Objective == "" {
@@ -128,190 +139,106 @@ func PlanGrid(spec TrainingSpec, grid Grid, data map[string]string, prefix strin
 }
 
 // RunGrid runs a Grid tuning job, or attaches to it or reuses it when a
-// rerun finds it, and reads its training jobs back as runs.
+// rerun finds it, and reads its training jobs back as runs, the best
+// marked. A tuning job that failed for want of capacity, or that a rerun
+// finds failed or stopped, is tried again (up to MaxAttempts); one that
+// completed with failed training jobs returns them as *JobError, joined.
+// When ctx ends, the tuning job is stopped unless KeepJobsOnExit, and the
+// training jobs it had run are returned.
 func (t *Tuner) RunGrid(ctx context.Context, hpo *TuningJob) ([]Run, error) {
-	c := t.defaults()
-	r := &tuning{Tuner: c, created: map[string]bool{}}
-	for attempt := 1; attempt <= c.MaxAttempts; attempt++ {
-		name := AttemptName(hpo.Name, attempt, MaxTuningNameLen)
-		d, created, err := r.startTuning(ctx, hpo, name, attempt)
-		if err == nil && (created || d.HyperParameterTuningJobStatus == types.HyperParameterTuningJobStatusInProgress) {
-			d, err = r.waitTuning(ctx, name, attempt)
-		}
-		if err != nil {
-			if ctx.Err() != nil && created && !c.KeepJobsOnExit {
-				r.stopTuning(name)
-			}
-			runs, _ := r.tuningRuns(context.WithoutCancel(ctx), hpo, name)
-			return runs, err
-		}
-		status := d.HyperParameterTuningJobStatus
-		if status == types.HyperParameterTuningJobStatusCompleted {
-			runs, err := r.tuningRuns(ctx, hpo, name)
-			MarkBest(runs, c.Direction)
-			if err == nil {
-				err = childErrors(runs)
-			}
-			return runs, err
-		}
-		reason := aws.ToString(d.FailureReason)
-		switch {
-		case attempt < c.MaxAttempts && !created:
-			r.OnEvent(Event{Job: name, Attempt: attempt, Status: string(status), Action: "found ended earlier; next attempt"})
-			continue
-		case attempt < c.MaxAttempts && status == types.HyperParameterTuningJobStatusFailed && retryable(reason):
-			r.OnEvent(Event{Job: name, Attempt: attempt, Status: string(status), Action: "retrying: " + reason})
-			continue
-		}
-		runs, _ := r.tuningRuns(ctx, hpo, name)
-		MarkBest(runs, c.Direction)
-		return runs, &JobError{Job: name, Status: string(status), Reason: reason, Attempt: attempt}
+	c, w, err := t.settings()
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("tuning job %s: no attempt left", hpo.Name)
+	atts, err := runAttempts(ctx, w, tuningOps(c.API, hpo), hpo.Name, c.MaxAttempts)
+	w.stopLive(ctx, c.KeepJobsOnExit, "tuning job")
+	if len(atts) == 0 {
+		return nil, err
+	}
+	// The runs of the last attempt, also when ctx ended: they are what a
+	// person looks at then.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	runs, lerr := tuningRuns(lctx, c.API, hpo, atts[len(atts)-1].name, c.Objective)
+	MarkBest(runs, c.Direction)
+	if err == nil {
+		err = lerr
+	}
+	if err == nil {
+		err = childErrors(runs)
+	}
+	return runs, err
+}
+
+// tuningOps is the tuning job as the waiter sees it.
+func tuningOps(api API, hpo *TuningJob) *jobOps[sagemaker.DescribeHyperParameterTuningJobOutput] {
+	return &jobOps[sagemaker.DescribeHyperParameterTuningJobOutput]{
+		noun:    "tuning job",
+		maxName: MaxTuningNameLen,
+		create: func(ctx context.Context, name string) error {
+			in := *hpo.Request
+			in.HyperParameterTuningJobName = aws.String(name)
+			_, err := api.CreateHyperParameterTuningJob(ctx, &in)
+			return err
+		},
+		describe: func(ctx context.Context, name string) (*sagemaker.DescribeHyperParameterTuningJobOutput, error) {
+			return api.DescribeHyperParameterTuningJob(ctx, &sagemaker.DescribeHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name)})
+		},
+		stop: func(ctx context.Context, name string) error {
+			_, err := api.StopHyperParameterTuningJob(ctx, &sagemaker.StopHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name)})
+			return err
+		},
+		state: func(d *sagemaker.DescribeHyperParameterTuningJobOutput) jobState {
+			st := jobState{Status: string(d.HyperParameterTuningJobStatus), Reason: aws.ToString(d.FailureReason)}
+			if n := d.TrainingJobStatusCounters; n != nil {
+				st.Secondary = fmt.Sprintf("%d completed, %d in progress, %d failed, %d stopped", aws.ToInt32(n.Completed),
+					aws.ToInt32(n.InProgress), aws.ToInt32(n.NonRetryableError)+aws.ToInt32(n.RetryableError), aws.ToInt32(n.Stopped))
+			}
+			return st
+		},
+		retry: func(st jobState) bool { return st.Status == StatusFailed && retryable(st.Reason) },
+	}
 }
 
 // childErrors reports the failed training jobs of a completed tuning job.
 func childErrors(runs []Run) error {
 	var errs []error
 	for _, r := range runs {
-		if r.Status == string(types.TrainingJobStatusFailed) {
-			errs = append(errs, &JobError{Job: r.JobName, Status: r.Status, Reason: r.FailureReason, Attempt: r.Attempt})
+		if r.Status == StatusFailed {
+			errs = append(errs, &JobError{Kind: "training job", Job: r.JobName, Status: r.Status, Reason: r.FailureReason, Attempt: r.Attempt})
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (r *tuning) startTuning(ctx context.Context, hpo *TuningJob, name string, attempt int) (*sagemaker.DescribeHyperParameterTuningJobOutput, bool, error) {
-	for {
-		d, err := r.describeTuning(ctx, name)
-		if err == nil {
-			r.OnEvent(Event{Job: name, Attempt: attempt, Status: string(d.HyperParameterTuningJobStatus), Action: "found"})
-			return d, false, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, false, err
-		}
-		in := *hpo.Request
-		in.HyperParameterTuningJobName = aws.String(name)
-		wait := r.LimitWait
-		for {
-			_, err = r.API.CreateHyperParameterTuningJob(ctx, &in)
-			err = ended(ctx, wrap("create tuning job "+name, err))
-			if err == nil || !(errors.Is(err, ErrLimit) || transient(err)) {
-				break
-			}
-			r.Logger.Warn("cannot create the tuning job yet; waiting", "job", name, "wait", wait, "err", err)
-			if err := r.Clock.Sleep(ctx, jitter(wait)); err != nil {
-				return nil, false, err
-			}
-			wait = min(2*wait, r.PollMax)
-		}
-		if errors.Is(err, ErrInUse) {
-			continue
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		r.OnEvent(Event{Job: name, Attempt: attempt, Status: "InProgress", Action: "created"})
-		return nil, true, nil
-	}
-}
-
-func (r *tuning) describeTuning(ctx context.Context, name string) (*sagemaker.DescribeHyperParameterTuningJobOutput, error) {
-	wait := time.Second
-	for try := 1; ; try++ {
-		d, err := r.API.DescribeHyperParameterTuningJob(ctx, &sagemaker.DescribeHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name)})
-		if err == nil {
-			return d, nil
-		}
-		err = ended(ctx, wrap("describe tuning job "+name, err))
-		if !transient(err) || try == 8 || ctx.Err() != nil {
-			return nil, err
-		}
-		if err := r.Clock.Sleep(ctx, jitter(wait)); err != nil {
-			return nil, err
-		}
-		wait = min(2*wait, r.PollMax)
-	}
-}
-
-func (r *tuning) waitTuning(ctx context.Context, name string, attempt int) (*sagemaker.DescribeHyperParameterTuningJobOutput, error) {
-	start := r.Clock.Now()
-	interval := r.PollMin
-	var lastKey string
-	for {
-		d, err := r.describeTuning(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		counts := d.TrainingJobStatusCounters
-		key := string(d.HyperParameterTuningJobStatus)
-		if counts != nil {
-			key += fmt.Sprintf(" %d completed, %d in progress, %d failed, %d stopped", aws.ToInt32(counts.Completed),
-				aws.ToInt32(counts.InProgress), aws.ToInt32(counts.NonRetryableError)+aws.ToInt32(counts.RetryableError), aws.ToInt32(counts.Stopped))
-		}
-		if key != lastKey {
-			r.OnEvent(Event{Job: name, Attempt: attempt, Status: string(d.HyperParameterTuningJobStatus), Secondary: key, Elapsed: r.Clock.Now().Sub(start)})
-			lastKey = key
-		}
-		switch d.HyperParameterTuningJobStatus {
-		case types.HyperParameterTuningJobStatusCompleted, types.HyperParameterTuningJobStatusFailed, types.HyperParameterTuningJobStatusStopped:
-			return d, nil
-		}
-		if err := r.Clock.Sleep(ctx, jitter(interval)); err != nil {
-			return nil, err
-		}
-		interval = min(2*interval, r.PollMax)
-	}
-}
-
-func (r *tuning) stopTuning(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := r.API.StopHyperParameterTuningJob(ctx, &sagemaker.StopHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name)}); err != nil {
-		r.Logger.Error("could not stop tuning job", "job", name, "err", wrap("stop tuning job "+name, err))
-		return
-	}
-	r.Logger.Info("stopped tuning job", "job", name)
-}
-
-// tuningRuns reads the training jobs of a tuning job back as runs.
-func (r *tuning) tuningRuns(ctx context.Context, hpo *TuningJob, name string) ([]Run, error) {
-	p := sagemaker.NewListTrainingJobsForHyperParameterTuningJobPaginator(r.API,
+// tuningRuns reads the training jobs of tuning job name back as runs.
+func tuningRuns(ctx context.Context, api API, hpo *TuningJob, name, objective string) ([]Run, error) {
+	p := sagemaker.NewListTrainingJobsForHyperParameterTuningJobPaginator(api,
 		&sagemaker.ListTrainingJobsForHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name), MaxResults: aws.Int32(100)})
 	var runs []Run
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return runs, wrap("list training jobs of tuning job "+name, err)
+			return runs, call(ctx, "list training jobs of", "tuning job", name, err)
 		}
 		for _, s := range page.TrainingJobSummaries {
-			d, err := r.describe(ctx, aws.ToString(s.TrainingJobName))
+			child := aws.ToString(s.TrainingJobName)
+			d, err := api.DescribeTrainingJob(ctx, &sagemaker.DescribeTrainingJobInput{TrainingJobName: aws.String(child)})
 			if err != nil {
-				return runs, err
+				return runs, call(ctx, "describe", "training job", child, err)
 			}
 			var point []Setting
 			for _, a := range hpo.Axes {
 				point = append(point, Setting{a.Name, s.TunedHyperParameters[a.Name]})
 			}
-			job := Job{BaseName: aws.ToString(s.TrainingJobName), Point: point, Request: &sagemaker.CreateTrainingJobInput{
+			job := Job{BaseName: child, Point: point, Request: &sagemaker.CreateTrainingJobInput{
 				HyperParameters: d.HyperParameters, ResourceConfig: hpo.Request.TrainingJobDefinition.ResourceConfig,
 			}}
-			run := r.runOf(job, 1, d)
+			run := runOf(job, 1, d, objective)
 			run.TuningJob = name
 			runs = append(runs, run)
 		}
 	}
-	slices.SortFunc(runs, func(a, b Run) int { return compareStrings(a.JobName, b.JobName) })
+	slices.SortFunc(runs, func(a, b Run) int { return strings.Compare(a.JobName, b.JobName) })
 	return runs, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -8,13 +8,18 @@ import (
 	"strings"
 )
 
-// A SpecError says a training setting is invalid, before anything is sent
-// to SageMaker. Commands report it as bad input.
+// A SpecError says a setting or an input is invalid, found before
+// anything is sent to SageMaker (or, for a training job or runs table that
+// names the model, before the transform job is created). Commands report
+// it as bad input.
 type SpecError struct {
-	Field  string // the hyperparameter or setting, e.g. "num_layers"
+	Field  string // the hyperparameter, setting or input, e.g. "num_layers", "model-from-runs"
 	Value  string
 	Reason string // what was expected
+	Err    error  // the error behind it, if any (e.g. fs.ErrNotExist, ErrNotFound)
 }
+
+func (e *SpecError) Unwrap() error { return e.Err }
 
 func (e *SpecError) Error() string {
 	if e.Value == "" {

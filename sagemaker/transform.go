@@ -2,7 +2,6 @@ package sagemaker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -14,106 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 )
-
-// A ModelSpec defines a SageMaker model: the image that serves it and the
-// artifact it loads.
-type ModelSpec struct {
-	Name        string // "" = derived from the rest
-	Image       string
-	ArtifactURI string // s3://.../model.tar.gz
-	RoleARN     string
-	// VPC and network isolation carry over from the training job: a
-	// transform job runs in the model's network settings.
-	Subnets, SecurityGroups []string
-	NetworkIsolation        bool
-	Environment             map[string]string
-	Tags                    map[string]string
-}
-
-// ModelFromTrainingJob reads the model a completed training job made.
-func ModelFromTrainingJob(ctx context.Context, api API, job string) (ModelSpec, error) {
-	d, err := api.DescribeTrainingJob(ctx, &sagemaker.DescribeTrainingJobInput{TrainingJobName: aws.String(job)})
-	if err != nil {
-		return ModelSpec{}, wrap("describe training job "+job, err)
-	}
-	if d.TrainingJobStatus != types.TrainingJobStatusCompleted || d.ModelArtifacts == nil {
-		return ModelSpec{}, &SpecError{Field: "training job", Value: job, Reason: fmt.Sprintf("is %s, want a Completed job with a model artifact", d.TrainingJobStatus)}
-	}
-	m := ModelSpec{
-		ArtifactURI:      aws.ToString(d.ModelArtifacts.S3ModelArtifacts),
-		RoleARN:          aws.ToString(d.RoleArn),
-		NetworkIsolation: aws.ToBool(d.EnableNetworkIsolation),
-	}
-	if d.AlgorithmSpecification != nil {
-		m.Image = aws.ToString(d.AlgorithmSpecification.TrainingImage)
-	}
-	if d.VpcConfig != nil {
-		m.Subnets, m.SecurityGroups = d.VpcConfig.Subnets, d.VpcConfig.SecurityGroupIds
-	}
-	return m, nil
-}
-
-func (m ModelSpec) request(name string) *sagemaker.CreateModelInput {
-	in := &sagemaker.CreateModelInput{
-		ModelName:        aws.String(name),
-		ExecutionRoleArn: aws.String(m.RoleARN),
-		PrimaryContainer: &types.ContainerDefinition{
-			Image:        aws.String(m.Image),
-			ModelDataUrl: aws.String(m.ArtifactURI),
-			Environment:  m.Environment,
-		},
-		EnableNetworkIsolation: aws.Bool(m.NetworkIsolation),
-	}
-	if len(m.Subnets) > 0 {
-		in.VpcConfig = &types.VpcConfig{Subnets: m.Subnets, SecurityGroupIds: m.SecurityGroups}
-	}
-	for _, k := range slices.Sorted(maps.Keys(m.Tags)) {
-		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(m.Tags[k])})
-	}
-	return in
-}
-
-// EnsureModel creates the model unless it exists: a rerun finds the model
-// its first run made (SageMaker says "Cannot create already existing
-// model" for a duplicate, which is taken as found). A model of that name
-// serving another artifact is an error. It returns the model's name.
-func EnsureModel(ctx context.Context, api API, m ModelSpec) (string, bool, error) {
-	if m.Image == "" || m.ArtifactURI == "" {
-		return "", false, &SpecError{Field: "model", Reason: "needs an image and a model artifact"}
-	}
-	name := m.Name
-	if name == "" {
-		key := m.Image + "|" + m.ArtifactURI + "|" + m.RoleARN + "|" + strings.Join(m.Subnets, ",") + "|" + strings.Join(m.SecurityGroups, ",") + fmt.Sprint("|", m.NetworkIsolation, "|", m.Environment)
-		name = JobName(MaxJobNameLen, key, "rl-model")
-	}
-	if !ValidName(name, MaxJobNameLen) {
-		return "", false, &SpecError{Field: "model", Value: name, Reason: "want letters, digits and single hyphens, at most 63"}
-	}
-	check := func(d *sagemaker.DescribeModelOutput) error {
-		if d.PrimaryContainer != nil && aws.ToString(d.PrimaryContainer.ModelDataUrl) != m.ArtifactURI {
-			return &MismatchError{Job: name, What: "model artifact " + aws.ToString(d.PrimaryContainer.ModelDataUrl)}
-		}
-		return nil
-	}
-	d, err := api.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: aws.String(name)})
-	if err == nil {
-		return name, false, check(d)
-	}
-	if err = wrap("describe model "+name, err); !errors.Is(err, ErrNotFound) {
-		return "", false, err
-	}
-	if _, err := api.CreateModel(ctx, m.request(name)); err != nil {
-		if err = wrap("create model "+name, err); !errors.Is(err, ErrInUse) {
-			return "", false, err
-		}
-		d, err := api.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: aws.String(name)})
-		if err != nil {
-			return "", false, wrap("describe model "+name, err)
-		}
-		return name, false, check(d)
-	}
-	return name, true, nil
-}
 
 // Input types of a transform job.
 const (
@@ -278,6 +177,11 @@ func (s TransformSpec) Request(name string) *sagemaker.CreateTransformJobInput {
 func (s TransformSpec) TransformName() string {
 	req := *s.Request("")
 	req.TransformJobName = nil
+	if req.Environment == nil {
+		// No environment is an empty one: the same name whether the
+		// caller left the map nil or made it empty (as the command does).
+		req.Environment = map[string]string{}
+	}
 	key := keyOf(struct {
 		Request *sagemaker.CreateTransformJobInput
 		Day     string
@@ -297,81 +201,82 @@ type TransformRun struct {
 }
 
 // A Transformer runs a Batch Transform job, attaching to it or reusing it
-// when a rerun finds it, as Tuner does for training jobs.
+// when a rerun finds it, as Tuner does for training jobs. The zero value
+// of every field but API is usable; a negative number is an error.
 type Transformer struct {
 	API    API
-	Logger *slog.Logger
+	Logger *slog.Logger // nil: slog.Default()
 	// MaxAttempts bounds the jobs of one spec: a rerun that finds the job
-	// failed or stopped starts the next attempt; 0 means 3.
-	MaxAttempts      int
-	PollMin, PollMax time.Duration // 0: 30 s and 5 min
-	LimitWait        time.Duration // 0: 1 min
+	// failed or stopped starts the next attempt (name-a2, ...); 0 means 3.
+	// A job that fails or is stopped while the Transformer waits on it is
+	// not tried again: it is a *JobError.
+	MaxAttempts int
+	// Poll says how often the job is looked at and how long account
+	// quotas are waited out; the zero value is the defaults.
+	Poll Polling
 	// KeepJobOnExit leaves the job running when ctx ends; by default it is
 	// stopped (a transform has no maximum runtime of its own).
 	KeepJobOnExit bool
-	Clock         Clock
-	OnEvent       func(Event)
+	// OnEvent is called on every change of the job's status; nil means
+	// none.
+	OnEvent func(Event)
 }
 
 // Run brings the transform job of spec to an end and reports it. A job
-// that ends Failed is returned with a *JobError (it may still have written
-// outputs for most photos); when ctx ends the job is stopped, unless
-// KeepJobOnExit, and ctx's error returned.
+// that ends Failed or Stopped is returned with a *JobError (a failed one
+// may still have written outputs for most photos; a stopped one keeps
+// none); when ctx ends the job is stopped, unless KeepJobOnExit, and ctx's
+// error returned with the run as last seen.
 func (t *Transformer) Run(ctx context.Context, spec TransformSpec) (*TransformRun, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	tu := (&Tuner{API: t.API, Logger: t.Logger, MaxAttempts: t.MaxAttempts, PollMin: t.PollMin, PollMax: t.PollMax,
-		LimitWait: t.LimitWait, Clock: t.Clock, OnEvent: t.OnEvent}).defaults()
-	base := spec.TransformName()
-	for attempt := 1; attempt <= tu.MaxAttempts; attempt++ {
-		name := AttemptName(base, attempt, MaxJobNameLen)
-		d, err := describeTransform(ctx, &tu, name)
-		created := false
-		if errors.Is(err, ErrNotFound) {
-			if err = createTransform(ctx, &tu, spec.Request(name)); errors.Is(err, ErrInUse) {
-				d, err = describeTransform(ctx, &tu, name)
-			} else if err == nil {
-				created = true
-				tu.OnEvent(Event{Job: name, Attempt: attempt, Status: "InProgress", Action: "created"})
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		if d != nil {
-			switch d.TransformJobStatus {
-			case types.TransformJobStatusCompleted:
-				tu.OnEvent(Event{Job: name, Attempt: attempt, Status: string(d.TransformJobStatus), Action: "reused"})
-				return transformRun(d, attempt, false), nil
-			case types.TransformJobStatusFailed, types.TransformJobStatusStopped:
-				tu.OnEvent(Event{Job: name, Attempt: attempt, Status: string(d.TransformJobStatus), Action: "found ended earlier; next attempt"})
-				if attempt == tu.MaxAttempts {
-					r := transformRun(d, attempt, false)
-					return r, &JobError{Job: name, Status: r.Status, Reason: r.FailureReason, Attempt: attempt}
-				}
-				continue
-			}
-			tu.OnEvent(Event{Job: name, Attempt: attempt, Status: string(d.TransformJobStatus), Action: "attached"})
-		}
-		d, err = waitTransform(ctx, &tu, name, attempt)
-		if err != nil {
-			if ctx.Err() != nil && !t.KeepJobOnExit {
-				stopTransform(&tu, name)
-			}
-			run := &TransformRun{Job: name, Attempt: attempt, Status: "InProgress", Output: spec.Output, Created: created}
-			if d != nil {
-				run = transformRun(d, attempt, created)
-			}
-			return run, err
-		}
-		r := transformRun(d, attempt, created)
-		if r.Status != string(types.TransformJobStatusCompleted) {
-			return r, &JobError{Job: name, Status: r.Status, Reason: r.FailureReason, Attempt: attempt}
-		}
-		return r, nil
+	switch {
+	case t.API == nil:
+		return nil, &SpecError{Field: "api", Reason: "no SageMaker API given"}
+	case t.MaxAttempts < 0:
+		return nil, &SpecError{Field: "max-attempts", Value: fmt.Sprint(t.MaxAttempts), Reason: "want at least 1 (0 means 3)"}
 	}
-	return nil, fmt.Errorf("transform job %s: no attempt left", base)
+	maxAttempts := t.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = 3
+	}
+	w, err := newWaiter(t.Poll, t.Logger, t.OnEvent)
+	if err != nil {
+		return nil, err
+	}
+	atts, err := runAttempts(ctx, w, transformOps(t.API, spec), spec.TransformName(), maxAttempts)
+	w.stopLive(ctx, t.KeepJobOnExit, "transform job")
+	if len(atts) == 0 {
+		return nil, err
+	}
+	a := atts[len(atts)-1]
+	if a.last == nil { // created, never seen
+		return &TransformRun{Job: a.name, Attempt: a.n, Status: StatusInProgress, Output: spec.Output, Created: a.created}, err
+	}
+	return transformRun(a.last, a.n, a.created), err
+}
+
+// transformOps is the transform job of spec as the waiter sees it.
+func transformOps(api API, spec TransformSpec) *jobOps[sagemaker.DescribeTransformJobOutput] {
+	return &jobOps[sagemaker.DescribeTransformJobOutput]{
+		noun:    "transform job",
+		maxName: MaxJobNameLen,
+		create: func(ctx context.Context, name string) error {
+			_, err := api.CreateTransformJob(ctx, spec.Request(name))
+			return err
+		},
+		describe: func(ctx context.Context, name string) (*sagemaker.DescribeTransformJobOutput, error) {
+			return api.DescribeTransformJob(ctx, &sagemaker.DescribeTransformJobInput{TransformJobName: aws.String(name)})
+		},
+		stop: func(ctx context.Context, name string) error {
+			_, err := api.StopTransformJob(ctx, &sagemaker.StopTransformJobInput{TransformJobName: aws.String(name)})
+			return err
+		},
+		state: func(d *sagemaker.DescribeTransformJobOutput) jobState {
+			return jobState{Status: string(d.TransformJobStatus), Reason: aws.ToString(d.FailureReason)}
+		},
+	}
 }
 
 func transformRun(d *sagemaker.DescribeTransformJobOutput, attempt int, created bool) *TransformRun {
@@ -388,78 +293,4 @@ func transformRun(d *sagemaker.DescribeTransformJobOutput, attempt int, created 
 		r.Output = aws.ToString(d.TransformOutput.S3OutputPath)
 	}
 	return r
-}
-
-func describeTransform(ctx context.Context, t *Tuner, name string) (*sagemaker.DescribeTransformJobOutput, error) {
-	wait := time.Second
-	for try := 1; ; try++ {
-		d, err := t.API.DescribeTransformJob(ctx, &sagemaker.DescribeTransformJobInput{TransformJobName: aws.String(name)})
-		if err == nil {
-			return d, nil
-		}
-		err = ended(ctx, wrap("describe transform job "+name, err))
-		if !transient(err) || try == 8 || ctx.Err() != nil {
-			return nil, err
-		}
-		if err := t.Clock.Sleep(ctx, jitter(wait)); err != nil {
-			return nil, err
-		}
-		wait = min(2*wait, t.PollMax)
-	}
-}
-
-func createTransform(ctx context.Context, t *Tuner, in *sagemaker.CreateTransformJobInput) error {
-	name := aws.ToString(in.TransformJobName)
-	wait := t.LimitWait
-	for {
-		_, err := t.API.CreateTransformJob(ctx, in)
-		if err == nil {
-			return nil
-		}
-		err = ended(ctx, wrap("create transform job "+name, err))
-		if !errors.Is(err, ErrLimit) && !transient(err) {
-			return err
-		}
-		t.Logger.Warn("cannot create the transform job yet; waiting", "job", name, "wait", wait, "err", err)
-		t.OnEvent(Event{Job: name, Action: "waiting: " + err.Error()})
-		if err := t.Clock.Sleep(ctx, jitter(wait)); err != nil {
-			return err
-		}
-		wait = min(2*wait, t.PollMax)
-	}
-}
-
-func waitTransform(ctx context.Context, t *Tuner, name string, attempt int) (*sagemaker.DescribeTransformJobOutput, error) {
-	start := t.Clock.Now()
-	interval := t.PollMin
-	var last *sagemaker.DescribeTransformJobOutput
-	for {
-		d, err := describeTransform(ctx, t, name)
-		if err != nil {
-			return last, err
-		}
-		if last == nil || d.TransformJobStatus != last.TransformJobStatus {
-			t.OnEvent(Event{Job: name, Attempt: attempt, Status: string(d.TransformJobStatus), Elapsed: t.Clock.Now().Sub(start)})
-		}
-		last = d
-		switch d.TransformJobStatus {
-		case types.TransformJobStatusCompleted, types.TransformJobStatusFailed, types.TransformJobStatusStopped:
-			return d, nil
-		}
-		if err := t.Clock.Sleep(ctx, jitter(interval)); err != nil {
-			return last, err
-		}
-		interval = min(2*interval, t.PollMax)
-	}
-}
-
-func stopTransform(t *Tuner, name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := t.API.StopTransformJob(ctx, &sagemaker.StopTransformJobInput{TransformJobName: aws.String(name)}); err != nil {
-		t.Logger.Error("could not stop transform job", "job", name, "err", wrap("stop transform job "+name, err))
-		return
-	}
-	t.Logger.Info("stopped transform job: a stopped transform keeps no output", "job", name)
-	t.OnEvent(Event{Job: name, Status: "Stopping", Action: "stopped on exit"})
 }

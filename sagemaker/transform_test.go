@@ -26,7 +26,7 @@ func transformSpec(model string) sagemaker.TransformSpec {
 }
 
 func transformer(api sagemaker.API, clock *fakeClock) *sagemaker.Transformer {
-	return &sagemaker.Transformer{API: api, Clock: clock, PollMin: 30 * time.Second, Logger: slog.New(slog.DiscardHandler)}
+	return &sagemaker.Transformer{API: api, Poll: sagemaker.Polling{Interval: 30 * time.Second, Clock: clock}, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // completedTrainingJob registers a finished training job with its model.
@@ -139,18 +139,68 @@ func TestTransformerFailures(t *testing.T) {
 			t.Errorf("rerun = %+v, %v; want attempt 2 completed", run2, err)
 		}
 	})
-	t.Run("resource limit and throttling", func(t *testing.T) {
+	t.Run("resource limit waited out", func(t *testing.T) {
 		fake := sagemakertest.New()
 		fake.AddModel(model)
-		fake.FailNext("CreateTransformJob", sagemakertest.LimitExceeded(), sagemakertest.Throttling())
-		fake.FailNext("DescribeTransformJob", nil, sagemakertest.InternalError())
+		fake.FailNext("CreateTransformJob", sagemakertest.LimitExceeded())
 		clock := &fakeClock{}
 		run, err := transformer(fake, clock).Run(ctx, spec)
 		if err != nil || run.Status != "Completed" {
 			t.Fatalf("run %+v, %v: want completed after waiting out the limit", run, err)
 		}
-		if got := fake.Calls("CreateTransformJob"); got != 3 {
-			t.Errorf("creates = %d, want 3 (limit, throttled, done)", got)
+		if got := fake.Calls("CreateTransformJob"); got != 2 {
+			t.Errorf("creates = %d, want 2 (limit, done)", got)
+		}
+		if len(clock.waits) == 0 || clock.waits[0] < 54*time.Second || clock.waits[0] > 66*time.Second {
+			t.Errorf("waits %v, want 1 min first (less jitter)", clock.waits)
+		}
+	})
+	t.Run("throttling left to the SDK", func(t *testing.T) {
+		fake := sagemakertest.New()
+		fake.AddModel(model)
+		fake.FailNext("CreateTransformJob", sagemakertest.Throttling())
+		_, err := transformer(fake, &fakeClock{}).Run(ctx, spec)
+		if !errors.Is(err, sagemaker.ErrThrottled) || fake.Calls("CreateTransformJob") != 1 {
+			t.Errorf("err = %v after %d creates, want ErrThrottled after 1: the SDK retried already", err, fake.Calls("CreateTransformJob"))
+		}
+		fake.FailNext("DescribeTransformJob", nil, sagemakertest.InternalError())
+		run, err := transformer(fake, &fakeClock{}).Run(ctx, spec)
+		if err == nil || run == nil || !run.Created || run.Status != "InProgress" {
+			t.Errorf("run %+v, %v: want the created job reported in progress with the error", run, err)
+		}
+		if got := fake.StoppedTransformJobs(); len(got) != 0 {
+			t.Errorf("stopped %v: only an ended context stops the job", got)
+		}
+	})
+	t.Run("stopped while waiting", func(t *testing.T) {
+		fake := sagemakertest.New()
+		fake.AddModel(model)
+		fake.ScriptTransform(spec.TransformName(), sagemakertest.TransformState{Status: types.TransformJobStatusInProgress},
+			sagemakertest.TransformState{Status: types.TransformJobStatusStopped})
+		run, err := transformer(fake, &fakeClock{}).Run(ctx, spec)
+		var je *sagemaker.JobError
+		if !errors.As(err, &je) || je.Status != "Stopped" || je.Kind != "transform job" || run == nil || run.Status != "Stopped" {
+			t.Fatalf("run %+v, err %v: want a stopped run and a JobError", run, err)
+		}
+		if !strings.HasPrefix(err.Error(), "transform job ") {
+			t.Errorf("err = %q, want it to say transform job", err)
+		}
+		if got := fake.CreatedTransformJobs(); len(got) != 1 {
+			t.Errorf("created %v: a job stopped while waited on gets no next attempt", got)
+		}
+	})
+	t.Run("attached job stopped on timeout", func(t *testing.T) {
+		fake := sagemakertest.New()
+		fake.AddModel(model)
+		fake.AddTransformJob(spec.Request(spec.TransformName()), sagemakertest.TransformState{Status: types.TransformJobStatusInProgress})
+		ctx, cancel := context.WithCancelCause(ctx)
+		clock := &fakeClock{hook: func() { cancel(errors.New("timeout passed")) }}
+		run, err := transformer(fake, clock).Run(ctx, spec)
+		if err == nil || run == nil || run.Created {
+			t.Fatalf("run %+v, %v: want the attached run and the timeout", run, err)
+		}
+		if got := fake.StoppedTransformJobs(); len(got) != 1 || got[0] != spec.TransformName() {
+			t.Errorf("stopped %v, want the attached job", got)
 		}
 	})
 	t.Run("timeout stops the job", func(t *testing.T) {
@@ -185,4 +235,21 @@ func TestTransformerFailures(t *testing.T) {
 			t.Errorf("an S3Prefix without a trailing slash was accepted")
 		}
 	})
+}
+
+// TestTransformNameStable: the job's name does not depend on how a spec
+// says "nothing" (a nil or an empty environment or tag map), so a Go
+// program and the command find the same job.
+func TestTransformNameStable(t *testing.T) {
+	a := transformSpec("rl-model-x")
+	b := a
+	b.Environment, b.Tags = map[string]string{}, map[string]string{}
+	if a.TransformName() != b.TransformName() {
+		t.Errorf("names %s and %s for the same job", a.TransformName(), b.TransformName())
+	}
+	c := a
+	c.Environment = map[string]string{"K": "v"}
+	if a.TransformName() == c.TransformName() {
+		t.Errorf("the same name %s for another environment", a.TransformName())
+	}
 }

@@ -72,7 +72,8 @@ func plan(t *testing.T, grids ...string) []sagemaker.Job {
 }
 
 func newTuner(api sagemaker.API, clock *fakeClock) *sagemaker.Tuner {
-	return &sagemaker.Tuner{API: api, Clock: clock, MaxParallel: 3, PollMin: 30 * time.Second, PollMax: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)}
+	return &sagemaker.Tuner{API: api, MaxParallel: 3, Poll: sagemaker.Polling{Interval: 30 * time.Second, Max: 5 * time.Minute, Clock: clock},
+		Logger: slog.New(slog.DiscardHandler)}
 }
 
 // accuracyByLayers makes deeper networks more accurate, after three looks
@@ -171,12 +172,13 @@ func TestTunerFailures(t *testing.T) {
 			FailureReason: "CapacityError: Unable to provision requested ML compute capacity. Please retry using a different ML instance type."})
 	fake.Script(client, sagemakertest.State{Status: types.TrainingJobStatusFailed, Secondary: types.SecondaryStatusFailed,
 		FailureReason: "ClientError: Data download failed: no such key"})
-	fake.FailNext("CreateTrainingJob", sagemakertest.LimitExceeded(), sagemakertest.Throttling())
-	fake.FailNext("DescribeTrainingJob", sagemakertest.Throttling(), sagemakertest.InternalError())
-	runs, err := newTuner(fake, &fakeClock{}).Run(context.Background(), jobs)
+	// An account quota refuses the first two creates: they are waited out.
+	fake.FailNext("CreateTrainingJob", sagemakertest.LimitExceeded(), sagemakertest.LimitExceeded())
+	clock := &fakeClock{}
+	runs, err := newTuner(fake, clock).Run(context.Background(), jobs)
 
 	var je *sagemaker.JobError
-	if !errors.As(err, &je) || je.Job != client || !strings.HasPrefix(je.Reason, "ClientError") {
+	if !errors.As(err, &je) || je.Job != client || !strings.HasPrefix(je.Reason, "ClientError") || je.Kind != "training job" {
 		t.Fatalf("err = %v, want the ClientError of %s", err, client)
 	}
 	if strings.Contains(err.Error(), capacity) {
@@ -192,6 +194,133 @@ func TestTunerFailures(t *testing.T) {
 	}
 	if got := fake.CreatedJobs(); len(got) != 4 {
 		t.Errorf("created %v, want 4 jobs (3 + the CapacityError retry)", got)
+	}
+	if got := fake.Calls("CreateTrainingJob"); got != 6 {
+		t.Errorf("CreateTrainingJob calls = %d, want 6 (2 refused for the quota, 4 created)", got)
+	}
+	// The quota was waited out with waits from a minute on (less jitter).
+	limitWaits := 0
+	for _, w := range clock.waits {
+		if w >= 54*time.Second && w <= 66*time.Second || w >= 108*time.Second && w <= 132*time.Second {
+			limitWaits++
+		}
+	}
+	if limitWaits < 2 {
+		t.Errorf("waits %v: want two quota waits of about 1 and 2 min (or 1 and 1)", clock.waits)
+	}
+}
+
+// TestTunerLeavesTransientErrorsToTheSDK: throttling and server errors
+// reach the tuner only once the SDK's retryer has given up on them; the
+// tuner does not retry them again but returns them (classified, so the
+// step exits 75), and leaves the job it created running, for a rerun to
+// attach to.
+func TestTunerLeavesTransientErrorsToTheSDK(t *testing.T) {
+	jobs := plan(t, "num_layers=18")
+	for name, fail := range map[string]error{"throttling": sagemakertest.Throttling(), "server error": sagemakertest.InternalError()} {
+		t.Run(name, func(t *testing.T) {
+			fake := sagemakertest.New()
+			// The first describe finds no job; the second, after the create, fails.
+			fake.FailNext("DescribeTrainingJob", nil, fail)
+			_, err := newTuner(fake, &fakeClock{}).Run(context.Background(), jobs)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if name == "throttling" && !errors.Is(err, sagemaker.ErrThrottled) {
+				t.Errorf("err = %v, want ErrThrottled", err)
+			}
+			if got := fake.Calls("DescribeTrainingJob"); got != 2 {
+				t.Errorf("describes = %d, want 2: no retry on top of the SDK's", got)
+			}
+			if got := fake.StoppedJobs(); len(got) != 0 {
+				t.Errorf("stopped %v: a job is stopped only when the context ends", got)
+			}
+			runs, err := newTuner(fake, &fakeClock{}).Run(context.Background(), jobs)
+			if err != nil || len(runs) != 1 || runs[0].Status != "Completed" || len(fake.CreatedJobs()) != 1 {
+				t.Errorf("rerun: %v, %+v, created %v; want the job attached to and completed", err, runs, fake.CreatedJobs())
+			}
+		})
+	}
+}
+
+// TestTunerStoppedWhileWaiting: a job stopped by someone else (or by its
+// MaxRuntime or spot MaxWait) while the tuner waits gets the next attempt,
+// whose checkpoints folder is the same; on the last attempt it is a
+// *JobError with status Stopped.
+func TestTunerStoppedWhileWaiting(t *testing.T) {
+	jobs := plan(t, "num_layers=18")
+	fake := sagemakertest.New()
+	stopped := []sagemakertest.State{{Status: types.TrainingJobStatusInProgress}, {Status: types.TrainingJobStatusStopped}}
+	fake.Script(jobs[0].BaseName, stopped...)
+	fake.Script(jobs[0].BaseName+"-a2", stopped...)
+	tuner := newTuner(fake, &fakeClock{})
+	tuner.MaxAttempts = 2
+	runs, err := tuner.Run(context.Background(), jobs)
+	var je *sagemaker.JobError
+	if !errors.As(err, &je) || je.Status != "Stopped" || je.Job != jobs[0].BaseName+"-a2" || je.Attempt != 2 {
+		t.Fatalf("err = %v, want the second attempt Stopped", err)
+	}
+	if len(runs) != 2 || runs[0].Status != "Stopped" || runs[1].Attempt != 2 {
+		t.Errorf("runs = %+v, want both attempts", runs)
+	}
+}
+
+// TestTunerRerunRetriesFailed: a rerun that finds a job failed (whatever
+// the reason) starts its next attempt, as it does for a stopped one.
+func TestTunerRerunRetriesFailed(t *testing.T) {
+	jobs := plan(t, "num_layers=18")
+	fake := sagemakertest.New()
+	in := *jobs[0].Request
+	in.TrainingJobName = aws.String(jobs[0].BaseName)
+	fake.AddJob(&in, sagemakertest.State{Status: types.TrainingJobStatusFailed, FailureReason: "ClientError: Data download failed"})
+	runs, err := newTuner(fake, &fakeClock{}).Run(context.Background(), jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{jobs[0].BaseName + "-a2"}, fake.CreatedJobs()); diff != "" {
+		t.Errorf("created (-want +got):\n%s", diff)
+	}
+	if len(runs) != 2 || runs[0].Status != "Failed" || runs[1].Status != "Completed" || !runs[1].Best {
+		t.Errorf("runs = %+v, want the failed one and its completed next attempt, best", runs)
+	}
+}
+
+func TestTunerOptions(t *testing.T) {
+	jobs := plan(t, "num_layers=18")
+	for name, tuner := range map[string]sagemaker.Tuner{
+		"negative parallel":  {MaxParallel: -1},
+		"negative attempts":  {MaxAttempts: -2},
+		"negative interval":  {Poll: sagemaker.Polling{Interval: -time.Second}},
+		"max below interval": {Poll: sagemaker.Polling{Interval: time.Minute, Max: time.Second}},
+		"direction":          {Direction: "Best"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := sagemakertest.New()
+			tuner.API = fake
+			_, err := tuner.Run(context.Background(), jobs)
+			var se *sagemaker.SpecError
+			if !errors.As(err, &se) {
+				t.Errorf("err = %v, want a SpecError", err)
+			}
+			if fake.Calls("DescribeTrainingJob") != 0 {
+				t.Errorf("SageMaker called with bad options")
+			}
+		})
+	}
+	// A Max left zero under a long Interval follows it (5 min is the
+	// default Max, not a limit).
+	clock := &fakeClock{}
+	fake := sagemakertest.New()
+	fake.DefaultScript(sagemakertest.State{Status: types.TrainingJobStatusInProgress}, sagemakertest.State{Status: types.TrainingJobStatusInProgress},
+		sagemakertest.State{Status: types.TrainingJobStatusCompleted, Metrics: map[string]float64{"validation:accuracy": 0.5}})
+	tuner := sagemaker.Tuner{API: fake, Poll: sagemaker.Polling{Interval: 10 * time.Minute, Clock: clock}, Logger: slog.New(slog.DiscardHandler)}
+	if _, err := tuner.Run(context.Background(), jobs); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range clock.waits {
+		if w < 9*time.Minute || w > 11*time.Minute {
+			t.Errorf("waited %v, want 10 min (less jitter)", w)
+		}
 	}
 }
 
@@ -248,6 +377,21 @@ func TestTunerCancelStopsStartedJobs(t *testing.T) {
 		t.Errorf("stopped (-created +stopped):\n%s", diff)
 	}
 	_ = runs
+
+	// A rerun attached to a job in progress stops it too when cancelled.
+	attached := sagemakertest.New()
+	in := *jobs[0].Request
+	in.TrainingJobName = aws.String(jobs[0].BaseName)
+	attached.AddJob(&in, sagemakertest.State{Status: types.TrainingJobStatusInProgress})
+	attached.DefaultScript(sagemakertest.State{Status: types.TrainingJobStatusInProgress})
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	clock3 := &fakeClock{hook: func() { cancel3() }}
+	if _, err := newTuner(attached, clock3).Run(ctx3, jobs[:1]); err == nil {
+		t.Fatal("no error after cancel")
+	}
+	if got := attached.StoppedJobs(); len(got) != 1 || got[0] != jobs[0].BaseName || len(attached.CreatedJobs()) != 0 {
+		t.Errorf("stopped %v, created %v: want the attached job stopped, none created", got, attached.CreatedJobs())
+	}
 
 	keep := sagemakertest.New()
 	keep.DefaultScript(sagemakertest.State{Status: types.TrainingJobStatusInProgress})
@@ -308,4 +452,58 @@ func TestRunGrid(t *testing.T) {
 	if err != nil || len(again) != 6 || fake.Calls("CreateHyperParameterTuningJob") != 1 {
 		t.Errorf("rerun: %d runs, %v, %d creates; want the same tuning job reused", len(again), err, fake.Calls("CreateHyperParameterTuningJob"))
 	}
+}
+
+// TestRunGridWaits: the tuning job goes through the same waiter as the
+// training and transform jobs: a quota is waited out, a rerun that finds
+// it failed starts the next attempt, a cancel stops it.
+func TestRunGridWaits(t *testing.T) {
+	g, err := sagemaker.ParseGridFlags([]string{"num_layers=18,34"}, []string{"use_pretrained_model=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hpo, err := sagemaker.PlanGrid(spec(), g, map[string]string{"num_classes": "4", "num_training_samples": "100"}, "rl-ic", sagemaker.GridOptions{MaxParallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("quota", func(t *testing.T) {
+		fake := sagemakertest.New()
+		fake.FailNext("CreateHyperParameterTuningJob", sagemakertest.LimitExceeded())
+		runs, err := newTuner(fake, &fakeClock{}).RunGrid(context.Background(), hpo)
+		if err != nil || len(runs) != 2 || fake.Calls("CreateHyperParameterTuningJob") != 2 {
+			t.Errorf("%d runs, %v, %d creates; want 2 runs after the quota was waited out", len(runs), err, fake.Calls("CreateHyperParameterTuningJob"))
+		}
+	})
+	t.Run("rerun after a failure", func(t *testing.T) {
+		fake := sagemakertest.New()
+		fake.ScriptFunc(func(in *sm.CreateTrainingJobInput) []sagemakertest.State {
+			if strings.Contains(aws.ToString(in.TrainingJobName), "-a2-") {
+				return nil // the default: completed
+			}
+			return []sagemakertest.State{{Status: types.TrainingJobStatusFailed, FailureReason: "ClientError: no data"}}
+		})
+		_, err := newTuner(fake, &fakeClock{}).RunGrid(context.Background(), hpo)
+		var je *sagemaker.JobError
+		if !errors.As(err, &je) || je.Kind != "tuning job" || je.Status != "Failed" || je.Job != hpo.Name {
+			t.Fatalf("err = %v, want the tuning job failed", err)
+		}
+		// A rerun finds it failed and starts the next attempt.
+		runs, err := newTuner(fake, &fakeClock{}).RunGrid(context.Background(), hpo)
+		if err != nil || len(runs) != 2 || fake.Calls("CreateHyperParameterTuningJob") != 2 || runs[0].TuningJob != hpo.Name+"-a2" {
+			t.Errorf("rerun: %d runs, %v, %d creates; want attempt 2 completed", len(runs), err, fake.Calls("CreateHyperParameterTuningJob"))
+		}
+	})
+	t.Run("cancel stops it", func(t *testing.T) {
+		fake := sagemakertest.New()
+		fake.DefaultScript(sagemakertest.State{Status: types.TrainingJobStatusInProgress})
+		ctx, cancel := context.WithCancelCause(context.Background())
+		clock := &fakeClock{hook: func() { cancel(errors.New("SIGTERM")) }}
+		_, err := newTuner(fake, clock).RunGrid(ctx, hpo)
+		if err == nil || !strings.Contains(err.Error(), "SIGTERM") {
+			t.Fatalf("err = %v, want the cancel", err)
+		}
+		if got := fake.Calls("StopHyperParameterTuningJob"); got != 1 {
+			t.Errorf("StopHyperParameterTuningJob calls = %d, want 1", got)
+		}
+	})
 }

@@ -1,21 +1,22 @@
 // Package jobs holds what the steps that run SageMaker jobs (tune,
-// transform) share: the exit code of a job's end, and the log line of each
-// of its events.
+// transform) share: the exit code of a step's error, and their storage as
+// the sagemaker package takes it.
 package jobs
 
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"time"
+	"iter"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
 // ExitError gives an error of the sagemaker package its exit code: a bad
-// setting or a name taken by another definition 2, a failed job 3, a
-// stopped one 4; the step's timeout and cancellation keep theirs.
+// setting or input, or a name taken by another definition, 2; a failed
+// job 3, a stopped one 4; throttling the SDK gave up on 75; the step's
+// timeout and cancellation keep theirs.
 func ExitError(err error) error {
 	var je *sagemaker.JobError
 	var se *sagemaker.SpecError
@@ -27,29 +28,28 @@ func ExitError(err error) error {
 		return cli.BadInput(err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, cli.ErrTimeout):
 		return err
-	case errors.As(err, &je) && je.Status == "Stopped":
+	case errors.As(err, &je) && je.Status == sagemaker.StatusStopped:
 		return cli.JobStopped(err)
 	case errors.As(err, &je):
 		return cli.JobFailed(err)
+	case errors.Is(err, sagemaker.ErrThrottled):
+		return cli.Transient(err)
 	}
 	return err
 }
 
-// LogEvent logs a job's event: its status, secondary status, time in that
-// state and what the step did.
-func LogEvent(log *slog.Logger, kind string, e sagemaker.Event) {
-	attrs := []any{"job", e.Job, "status", e.Status}
-	if e.Attempt > 0 {
-		attrs = append(attrs, "attempt", e.Attempt)
+// Files is the steps' storage as sagemaker.Files.
+type Files struct{ *storage.Storage }
+
+var _ sagemaker.Files = Files{}
+
+// ListURIs yields the URI of every object under prefix.
+func (f Files) ListURIs(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for o, err := range f.List(ctx, prefix) {
+			if !yield(o.URI, err) || err != nil {
+				return
+			}
+		}
 	}
-	if e.Secondary != "" {
-		attrs = append(attrs, "secondary", e.Secondary)
-	}
-	if e.Elapsed > 0 {
-		attrs = append(attrs, "elapsed", e.Elapsed.Round(time.Second).String())
-	}
-	if e.Action != "" {
-		attrs = append(attrs, "action", e.Action)
-	}
-	log.Info(kind, attrs...)
 }

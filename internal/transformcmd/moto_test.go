@@ -3,6 +3,7 @@ package transformcmd_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/reviewlens/reviewlens/inspect"
+	"github.com/reviewlens/reviewlens/internal/jobs"
+	"github.com/reviewlens/reviewlens/internal/steptest"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -68,16 +71,14 @@ func TestStageTransformOnMoto(t *testing.T) {
 	if _, err := manifest.Prepare(ctx, store, manifest.PrepareOptions{In: gt, Out: base + "labels/", ValidationFraction: 0.2, Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	grid, err := sagemaker.ParseGridFlags([]string{"num_layers=18,34"}, []string{"use_pretrained_model=1"})
-	if err != nil {
-		t.Fatal(err)
+	code, stdout, stderr := steptest.Run(t, tunecmd.Step, "--region", "us-east-1", "--endpoint-url", endpoint,
+		"--train", base+"labels/", "--grid", "num_layers=18,34", "--set", "use_pretrained_model=1",
+		"--role-arn", "arn:aws:iam::123456789012:role/reviewlens", "--output", base+"models/", "--objective", "train:progress")
+	if code != 0 {
+		t.Fatalf("tune: exit %d; stderr:\n%s", code, stderr)
 	}
-	tune, err := tunecmd.Run(ctx, store, client, tunecmd.Config{
-		Train: base + "labels/", Grid: grid, Region: "us-east-1", Objective: "train:progress",
-		Spec:  sagemaker.TrainingSpec{RoleARN: "arn:aws:iam::123456789012:role/reviewlens", OutputPath: base + "models/"},
-		Tuner: sagemaker.Tuner{PollMin: 1, PollMax: 1}, Logger: quiet,
-	})
-	if err != nil {
+	var tune sagemaker.TuneResult
+	if err := json.Unmarshal([]byte(stdout), &tune); err != nil {
 		t.Fatal(err)
 	}
 
@@ -101,14 +102,13 @@ func TestStageTransformOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := &recording{API: client}
-	cfg := transformcmd.Config{
-		Staged:        stageCfg.Out,
+	opts := sagemaker.TransformOptions{
+		Spec: sagemaker.TransformSpec{Input: stageCfg.Out + "input.manifest", Output: base + "predictions/dt=2026-11-28/",
+			InstanceType: "ml.c5.xlarge", Day: "2026-11-28"},
 		ModelFromRuns: tune.Runs,
-		Spec:          sagemaker.TransformSpec{Output: base + "predictions/dt=2026-11-28/", InstanceType: "ml.c5.xlarge"},
-		Transformer:   sagemaker.Transformer{PollMin: 1, PollMax: 1},
 		Logger:        quiet,
 	}
-	res, err := transformcmd.Run(ctx, store, api, cfg)
+	res, err := sagemaker.Transform(ctx, api, jobs.Files{Storage: store}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,19 +124,26 @@ func TestStageTransformOnMoto(t *testing.T) {
 	if src.S3DataType != types.S3DataTypeManifestFile || aws.ToString(src.S3Uri) != stageCfg.Out+"input.manifest" ||
 		aws.ToString(tj.TransformInput.ContentType) != "application/x-image" || tj.TransformInput.SplitType != types.SplitTypeNone ||
 		aws.ToString(tj.ModelName) != res.Model || aws.ToInt32(tj.MaxPayloadInMB) != 6 ||
-		tj.TransformResources.InstanceType != types.TransformInstanceTypeMlC5Xlarge || aws.ToString(tj.TransformOutput.S3OutputPath) != cfg.Spec.Output {
+		tj.TransformResources.InstanceType != types.TransformInstanceTypeMlC5Xlarge || aws.ToString(tj.TransformOutput.S3OutputPath) != opts.Spec.Output {
 		t.Errorf("transform job request %+v: wrong shape", tj)
 	}
 	if !sagemaker.ValidName(res.Job, sagemaker.MaxJobNameLen) || !strings.Contains(res.Job, "2026-11-28") {
 		t.Errorf("job name %q: want a valid name with the day", res.Job)
 	}
-	if res.Photos != staged.Staged || res.Status != "Completed" {
-		t.Errorf("result %+v: want %d photos, completed", res, staged.Staged)
+	// moto writes no outputs: none of the photos has one.
+	if res.Photos != staged.Staged || res.Status != "Completed" || res.Outputs == nil || *res.Outputs != 0 {
+		t.Errorf("result %+v: want %d photos, completed, 0 outputs", res, staged.Staged)
 	}
 	manifestBefore, _ := store.ReadFile(ctx, stageCfg.Out+"input.manifest")
 	stagedBefore, _ := store.ReadFile(ctx, stageCfg.Out+"staged.parquet")
+	before, err := client.DescribeTransformJob(ctx, &sm.DescribeTransformJobInput{TransformJobName: aws.String(res.Job)})
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	// Both steps again: the same staged files, the same job, nothing new.
+	// Both steps again, transform through its command: the same staged
+	// files, the same model and job (moto would overwrite a job created
+	// again: its creation time tells).
 	if _, err := inspect.Stage(ctx, store, stageCfg); err != nil {
 		t.Fatal(err)
 	}
@@ -145,12 +152,20 @@ func TestStageTransformOnMoto(t *testing.T) {
 	if !bytes.Equal(manifestBefore, manifestAfter) || !bytes.Equal(stagedBefore, stagedAfter) {
 		t.Errorf("a rerun of stage changed its outputs")
 	}
-	again := &recording{API: client}
-	res2, err := transformcmd.Run(ctx, store, again, cfg)
+	code, stdout, stderr = steptest.Run(t, transformcmd.Step, "--region", "us-east-1", "--endpoint-url", endpoint,
+		"--staged", stageCfg.Out, "--output", opts.Spec.Output, "--instance-type", "ml.c5.xlarge", "--model-from-runs", tune.Runs)
+	if code != 0 {
+		t.Fatalf("transform: exit %d; stderr:\n%s", code, stderr)
+	}
+	var res2 sagemaker.TransformResult
+	if err := json.Unmarshal([]byte(stdout), &res2); err != nil {
+		t.Fatal(err)
+	}
+	after, err := client.DescribeTransformJob(ctx, &sm.DescribeTransformJobInput{TransformJobName: aws.String(res.Job)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(again.models) != 0 || len(again.transforms) != 0 || res2.Job != res.Job || res2.Model != res.Model {
-		t.Errorf("a rerun created %d models and %d jobs (job %s, was %s)", len(again.models), len(again.transforms), res2.Job, res.Job)
+	if res2.Job != res.Job || res2.Model != res.Model || res2.ModelCreated || !aws.ToTime(after.CreationTime).Equal(aws.ToTime(before.CreationTime)) {
+		t.Errorf("the rerun's result %+v (job created %v, was %v): want the same job and model as %+v, nothing created", res2, after.CreationTime, before.CreationTime, res)
 	}
 }

@@ -1,3 +1,6 @@
+// Package transformcmd is the transform step's command: its flags and the
+// stage step's folder, turned into sagemaker.TransformOptions, and
+// sagemaker.Transform's result and exit code.
 package transformcmd
 
 import (
@@ -7,8 +10,11 @@ import (
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/sagemaker"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // Step is the transform step of reviewlens.
@@ -86,28 +92,42 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		if r := c.Int("invocations-max-retries"); r >= 0 {
 			spec.InvocationsMaxRetries = &r
 		}
-		client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
-		if err != nil {
-			return nil, cli.BadInput(err)
-		}
 		store := env.Storage()
 		defer store.Close()
-		res, err := Run(ctx, store, client, Config{
-			Staged:               c.String("staged"),
-			Model:                c.String("model"),
-			ModelFromTrainingJob: c.String("model-from-training-job"),
-			ModelFromRuns:        c.String("model-from-runs"),
-			Spec:                 spec,
-			Transformer: sagemaker.Transformer{
-				MaxAttempts:   c.Int("max-attempts"),
-				PollMin:       c.Duration("poll-interval"),
-				KeepJobOnExit: c.Bool("keep-job-on-exit"),
-			},
-			Logger: env.Logger,
-		})
-		if res == nil {
+		day, folder, err := readStaged(ctx, store, c.String("staged"))
+		if err != nil {
 			return nil, err
 		}
-		return res, err
+		spec.Model, spec.Input, spec.InputType, spec.Day = c.String("model"), storage.Join(folder, inspect.FileTransformManifest), sagemaker.InputManifestFile, day
+		client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
+		if err != nil {
+			return nil, jobs.ExitError(err)
+		}
+		res, err := sagemaker.Transform(ctx, client, jobs.Files{Storage: store}, sagemaker.TransformOptions{
+			Spec:                 spec,
+			ModelFromTrainingJob: c.String("model-from-training-job"),
+			ModelFromRuns:        c.String("model-from-runs"),
+			MaxAttempts:          c.Int("max-attempts"),
+			KeepJobOnExit:        c.Bool("keep-job-on-exit"),
+			Poll:                 sagemaker.Polling{Interval: c.Duration("poll-interval")},
+			Logger:               env.Logger,
+		})
+		if res == nil {
+			return nil, jobs.ExitError(err)
+		}
+		return res, jobs.ExitError(err)
 	},
+}
+
+// readStaged reads the stage step's staged.parquet: the day of the photos,
+// and the folder of the input.manifest beside it.
+func readStaged(ctx context.Context, store *storage.Storage, uri string) (day, folder string, err error) {
+	staged, file, err := inspect.LoadStaged(ctx, store, "--staged", uri)
+	if err != nil {
+		return "", "", err
+	}
+	if len(staged) == 0 {
+		return "", "", cli.BadInputf("%s: no photo staged: nothing to transform", file)
+	}
+	return staged[0].Day, file[:strings.LastIndexAny(file, "/")+1], nil
 }

@@ -1,3 +1,5 @@
+// Package tunecmd is the tune step's command: its flags, turned into
+// sagemaker.TuneOptions, and sagemaker.Tune's result and exit code.
 package tunecmd
 
 import (
@@ -9,8 +11,9 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
-	"github.com/reviewlens/reviewlens/internal/stepio"
+	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/sagemaker"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // Step is the tune step of reviewlens.
@@ -47,7 +50,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		&urfave.DurationFlag{Name: "max-wait", Usage: "with --spot: the wait for capacity plus the runtime (default 2 × --max-runtime)"},
 		&urfave.IntFlag{Name: "max-parallel", Value: 3, Usage: "training jobs in progress at once"},
 		&urfave.IntFlag{Name: "max-attempts", Value: 3, Usage: "jobs per grid point (CapacityError failures are retried; a rerun retries failed and stopped jobs)"},
-		&urfave.StringFlag{Name: "strategy", Value: StrategyTuner, Usage: "tuner (parallel training jobs) or sagemaker-grid (one Grid tuning job)"},
+		&urfave.StringFlag{Name: "strategy", Value: sagemaker.StrategyTuner, Usage: "tuner (parallel training jobs) or sagemaker-grid (one Grid tuning job)"},
 		&urfave.StringFlag{Name: "objective", Value: sagemaker.DefaultObjective, Usage: "the metric that picks the best job"},
 		&urfave.StringFlag{Name: "objective-type", Value: sagemaker.Maximize, Usage: "Maximize or Minimize"},
 		&urfave.StringFlag{Name: "job-prefix", Value: "rl-ic", Usage: "readable start of the job names"},
@@ -66,7 +69,9 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		if err := cli.Positive(c, "instance-count", "volume-gb", "max-runtime", "max-parallel", "max-attempts", "poll-interval"); err != nil {
 			return nil, err
 		}
-		cfg, err := configFrom(c, env)
+		store := env.Storage()
+		defer store.Close()
+		opts, err := options(c, store, env)
 		if err != nil {
 			return nil, err
 		}
@@ -74,49 +79,49 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		if err != nil {
 			return nil, jobs.ExitError(err)
 		}
-		cfg.Region = region
-		store := env.Storage()
-		defer store.Close()
-		res, err := Run(ctx, store, client, cfg)
+		opts.Region = region
+		res, err := sagemaker.Tune(ctx, client, jobs.Files{Storage: store}, opts)
 		if res == nil {
-			return nil, err
+			return nil, jobs.ExitError(err)
 		}
-		return res, err
+		return res, jobs.ExitError(err)
 	},
 }
 
-func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
+// options turns the flags into the step's options.
+func options(c *urfave.Context, store *storage.Storage, env *cli.Env) (sagemaker.TuneOptions, error) {
 	grid, err := sagemaker.ParseGridFlags(assignments(c.StringSlice("grid")), assignments(c.StringSlice("set")))
 	if err != nil {
-		return Config{}, cli.BadInput(err)
+		return sagemaker.TuneOptions{}, cli.BadInput(err)
 	}
 	if f := c.String("grid-file"); f != "" {
-		store := env.Storage()
-		defer store.Close()
-		data, _, err := stepio.ReadFile(c.Context, store, "--grid-file", f, "")
+		data, _, err := store.ReadInput(c.Context, "--grid-file", f, "")
 		if err != nil {
-			return Config{}, err
+			return sagemaker.TuneOptions{}, err
 		}
 		fileGrid, err := sagemaker.ParseGridFile(data)
 		if err != nil {
-			return Config{}, cli.BadInputf("--grid-file %s: %v", f, err)
+			return sagemaker.TuneOptions{}, cli.BadInputf("--grid-file %s: %v", f, err)
 		}
 		if grid, err = fileGrid.Merge(grid); err != nil {
-			return Config{}, cli.BadInput(err)
+			return sagemaker.TuneOptions{}, cli.BadInput(err)
 		}
 	}
 	tags := map[string]string{}
 	for _, t := range assignments(c.StringSlice("tag")) {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok {
-			return Config{}, cli.BadInputf("--tag %q: want key=value", t)
+			return sagemaker.TuneOptions{}, cli.BadInputf("--tag %q: want key=value", t)
 		}
 		tags[k] = v
 	}
-	return Config{
-		Train:      c.String("train"),
-		Validation: c.String("validation"),
-		Grid:       grid,
+	data, err := readSummary(c.Context, store, c.String("train"), c.String("validation"))
+	if err != nil {
+		return sagemaker.TuneOptions{}, err
+	}
+	return sagemaker.TuneOptions{
+		Data: data,
+		Grid: grid,
 		Spec: sagemaker.TrainingSpec{
 			RoleARN:                  c.String("role-arn"),
 			Image:                    c.String("training-image"),
@@ -137,20 +142,46 @@ func configFrom(c *urfave.Context, env *cli.Env) (Config, error) {
 			CheckpointURI:            c.String("checkpoint-uri"),
 			Tags:                     tags,
 		},
-		JobPrefix: c.String("job-prefix"),
-		Strategy:  c.String("strategy"),
-		Objective: c.String("objective"),
-		Direction: c.String("objective-type"),
-		Runs:      c.String("runs"),
-		Report:    c.String("report"),
-		Tuner: sagemaker.Tuner{
-			MaxParallel:    c.Int("max-parallel"),
-			MaxAttempts:    c.Int("max-attempts"),
-			PollMin:        c.Duration("poll-interval"),
-			KeepJobsOnExit: c.Bool("keep-jobs-on-exit"),
-		},
-		Logger: env.Logger,
+		JobPrefix:      c.String("job-prefix"),
+		Strategy:       c.String("strategy"),
+		Objective:      c.String("objective"),
+		Direction:      c.String("objective-type"),
+		Runs:           c.String("runs"),
+		Report:         c.String("report"),
+		MaxParallel:    c.Int("max-parallel"),
+		MaxAttempts:    c.Int("max-attempts"),
+		KeepJobsOnExit: c.Bool("keep-jobs-on-exit"),
+		Poll:           sagemaker.Polling{Interval: c.Duration("poll-interval")},
+		Logger:         env.Logger,
 	}, nil
+}
+
+// readSummary reads the manifest step's summary.json in the folder of
+// --train (or beside its train.manifest): the data tune trains on.
+func readSummary(ctx context.Context, store *storage.Storage, train, validation string) (sagemaker.DataSummary, error) {
+	sum, folder, err := manifest.LoadPrepared(ctx, store, "--train", train)
+	if err != nil {
+		return sagemaker.DataSummary{}, err
+	}
+	d := sagemaker.DataSummary{
+		NumClasses: sum.NumClasses, NumTrainingSamples: sum.NumTrainingSamples, MultiLabel: sum.MultiLabel, LabelAttribute: sum.LabelAttribute,
+		TrainManifest:      storage.Join(folder, manifest.FileTrain),
+		ValidationManifest: storage.Join(folder, manifest.FileValidation),
+	}
+	if strings.HasSuffix(train, ".manifest") {
+		d.TrainManifest = train
+	}
+	if validation != "" {
+		d.ValidationManifest = validation
+		if !strings.HasSuffix(validation, ".manifest") {
+			d.ValidationManifest = storage.Join(validation, manifest.FileValidation)
+		}
+	}
+	if sum.LstPrefix != "" {
+		d.TrainLst, d.ValidationLst = storage.Join(folder, manifest.FileTrainLst), storage.Join(folder, manifest.FileValidationLst)
+		d.TrainPhotos, d.ValidationPhotos = storage.Join(sum.LstPrefix, "train")+"/", storage.Join(sum.LstPrefix, "validation")+"/"
+	}
+	return d, nil
 }
 
 // assignments puts back together name=value items that the flag parser cut

@@ -3,6 +3,9 @@
 // says what each training or transform job will do, runs the code under
 // test against the fake, and then checks which calls were made.
 //
+// The contract every sagemaker.API is held to is the suite in
+// sagemaker/apitest; the fake lacks nothing it checks.
+//
 // moto, the fake AWS that the wire-level tests use, cannot stand in for
 // SageMaker's state machines: it creates training and transform jobs
 // already Completed, reports no algorithm metrics (only train:progress),
@@ -109,7 +112,15 @@
 //
 // Fake.FailNext makes the next calls of an operation fail with given
 // errors before doing anything; LimitExceeded, Throttling and InternalError
-// build the errors a quota, throttling and a server fault produce.
+// build the errors a quota, throttling and a server fault produce. The
+// fake has no retryer: Throttling and InternalError are what reaches the
+// caller once the SDK's retryer has given up on them.
+//
+// # Storage
+//
+// Files is an in-memory sagemaker.Files for the step functions (Tune,
+// Transform): the test puts their inputs in it (and, from OnTransformEnd,
+// a transform's outputs) and reads their outputs back.
 //
 // # Concurrency
 //

@@ -18,9 +18,10 @@ import (
 // serviceID is what the SDK puts in OperationError.ServiceID.
 const serviceID = "SageMaker"
 
-// sdkAttempts is how many attempts the SDK's standard retryer makes
-// before it returns a retryable error to the caller.
-const sdkAttempts = 3
+// sdkAttempts is how many attempts the SDK's standard retryer, as
+// sagemaker.NewClient configures it, makes before it returns a retryable
+// error to the caller.
+const sdkAttempts = 6
 
 // LimitExceeded returns the error SageMaker gives when an account quota
 // (here, training instances of a type) is used up: a

@@ -1,12 +1,10 @@
-package tunereport
+package sagemaker
 
 import (
 	"fmt"
 	"math"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
 // heatmap is the geometry of the heatmap's SVG, in user units (pixels at
@@ -91,14 +89,14 @@ var blues = []rgb{
 // gridPoint is the runs of one grid point, identified by its values of
 // every axis.
 type gridPoint struct {
-	settings []sagemaker.Setting // the axes after the first two
-	latest   *sagemaker.Run      // the latest attempt
-	valued   *sagemaker.Run      // the latest attempt with an objective
+	settings []Setting // the axes after the first two
+	latest   *Run      // the latest attempt
+	valued   *Run      // the latest attempt with an objective
 }
 
-func newHeatmap(axes []sagemaker.Axis, runs []sagemaker.Run, objective string, minimize bool) *heatmap {
+func newHeatmap(axes []Axis, runs []Run, objective string, minimize bool) *heatmap {
 	xAxis := axes[0]
-	yAxis := sagemaker.Axis{Values: []string{""}} // one row for a one-axis grid
+	yAxis := Axis{Values: []string{""}} // one row for a one-axis grid
 	if len(axes) > 1 {
 		yAxis = axes[1]
 	}
@@ -128,13 +126,13 @@ func newHeatmap(axes []sagemaker.Axis, runs []sagemaker.Run, objective string, m
 			bestCell = c
 		}
 		var key strings.Builder
-		var rest []sagemaker.Setting
+		var rest []Setting
 		for j, a := range axes {
 			v, _ := pointValue(r.Point, a.Name)
 			key.WriteString(v)
 			key.WriteByte(0)
 			if j >= 2 {
-				rest = append(rest, sagemaker.Setting{Name: a.Name, Value: v})
+				rest = append(rest, Setting{Name: a.Name, Value: v})
 			}
 		}
 		gp := points[key.String()]
@@ -156,7 +154,7 @@ func newHeatmap(axes []sagemaker.Axis, runs []sagemaker.Run, objective string, m
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for c, gps := range cellPoints {
 		for _, gp := range gps {
-			if gp.valued != nil && (shown[c] == nil || better(gp.valued.Objective, shown[c].valued.Objective, minimize)) {
+			if gp.valued != nil && (shown[c] == nil || betterValue(gp.valued.Objective, shown[c].valued.Objective, minimize)) {
 				shown[c] = gp
 			}
 		}
@@ -330,7 +328,7 @@ func why(gps []*gridPoint) (short, long string) {
 }
 
 // later reports whether a is a later attempt than b.
-func later(a, b *sagemaker.Run) bool {
+func later(a, b *Run) bool {
 	if a.Attempt != b.Attempt {
 		return a.Attempt > b.Attempt
 	}

@@ -1,8 +1,6 @@
-// Package tunereport writes the HTML report of a grid search of SageMaker
-// training jobs: the page that `reviewlens tune --report URI` leaves beside
-// runs.parquet, for a person deciding which model to keep.
-//
-// # The page
+// The tune report: the HTML page of a grid search of SageMaker training
+// jobs that Tune writes beside runs.parquet (TuneOptions.Report), for a
+// person deciding which model to keep.
 //
 // One self-contained HTML file: inline CSS and SVG, no scripts, no fonts or
 // stylesheets from elsewhere, so it can be mailed, archived in S3 and opened
@@ -21,7 +19,8 @@
 //
 // Every string is escaped (html/template): job names, failure reasons and
 // metric names come from AWS, axis values from the user.
-package tunereport
+
+package sagemaker
 
 import (
 	"bytes"
@@ -35,27 +34,25 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
-// Data is what the report shows.
-type Data struct {
+// reportData is what the report shows.
+type reportData struct {
 	// Title heads the page, e.g. "reviewlens tune: 9 training jobs".
 	// Empty means "reviewlens tune".
 	Title string
 	// Objective is the objective metric, e.g. "validation:accuracy". Empty
 	// means the first run's ObjectiveMetric.
 	Objective string
-	// Direction is sagemaker.Maximize or sagemaker.Minimize; empty means
-	// Maximize, as for sagemaker.MarkBest.
+	// Direction is Maximize or Minimize; empty means
+	// Maximize, as for MarkBest.
 	Direction string
 	// Axes are the grid's axes in order; the heatmap uses the first two, in
 	// the order of their values as given (numbers are not sorted).
-	Axes []sagemaker.Axis
+	Axes []Axis
 	// Runs are every training job, attempts included. The run with Best set
-	// (sagemaker.MarkBest) is the one the page calls best.
-	Runs []sagemaker.Run
+	// (MarkBest) is the one the page calls best.
+	Runs []Run
 	// GeneratedAt is shown in UTC; the zero time is left out.
 	GeneratedAt time.Time
 	// Notes are extra lines shown under the header (the strategy, the data).
@@ -68,7 +65,7 @@ var pageText string
 var pageTmpl = template.Must(template.New("report").Parse(pageText))
 
 // Write writes the report of d as an HTML page. It does not change d.
-func Write(w io.Writer, d Data) error {
+func writeReport(w io.Writer, d reportData) error {
 	var buf bytes.Buffer
 	if err := pageTmpl.Execute(&buf, newPage(d)); err != nil {
 		return fmt.Errorf("render tune report: %w", err)
@@ -107,7 +104,7 @@ type statusCount struct {
 type bestJob struct {
 	JobName   string
 	Objective string
-	Point     []sagemaker.Setting
+	Point     []Setting
 	Billable  string
 	Artifact  string
 }
@@ -134,11 +131,11 @@ type metric struct{ Name, Value string }
 // SageMaker may add are counted after them.
 var statuses = []string{"Completed", "Failed", "Stopped", "InProgress"}
 
-func newPage(d Data) *page {
+func newPage(d reportData) *page {
 	p := &page{
 		Title:     d.Title,
 		Objective: d.Objective,
-		Direction: sagemaker.Maximize,
+		Direction: Maximize,
 		Total:     len(d.Runs),
 		Notes:     d.Notes,
 	}
@@ -152,9 +149,9 @@ func newPage(d Data) *page {
 		p.Objective = "objective"
 	}
 	p.ObjectiveParts = strings.SplitAfter(p.Objective, ":")
-	minimize := d.Direction == sagemaker.Minimize
+	minimize := d.Direction == Minimize
 	if minimize {
-		p.Direction = sagemaker.Minimize
+		p.Direction = Minimize
 	}
 	if !d.GeneratedAt.IsZero() {
 		p.Generated = d.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -207,7 +204,7 @@ func newPage(d Data) *page {
 	return p
 }
 
-func newRow(r *sagemaker.Run, axes []sagemaker.Axis, objective string) row {
+func newRow(r *Run, axes []Axis, objective string) row {
 	rw := row{
 		JobName:     r.JobName,
 		Attempt:     r.Attempt,
@@ -242,14 +239,14 @@ func newRow(r *sagemaker.Run, axes []sagemaker.Axis, objective string) row {
 }
 
 // order returns the indexes of runs, best objective first, runs without an
-// objective last. Ties go as sagemaker.MarkBest breaks them: fewer billable
+// objective last. Ties go as MarkBest breaks them: fewer billable
 // seconds, then the name; runs without an objective are in name order.
-func order(runs []sagemaker.Run, minimize bool) []int {
+func order(runs []Run, minimize bool) []int {
 	idx := make([]int, len(runs))
 	for i := range idx {
 		idx[i] = i
 	}
-	billable := func(r *sagemaker.Run) int64 {
+	billable := func(r *Run) int64 {
 		if r.BillableSeconds == 0 {
 			return math.MaxInt64
 		}
@@ -265,7 +262,7 @@ func order(runs []sagemaker.Run, minimize bool) []int {
 			}
 			return -1
 		case !an && a.Objective != b.Objective:
-			if better(a.Objective, b.Objective, minimize) {
+			if betterValue(a.Objective, b.Objective, minimize) {
 				return -1
 			}
 			return 1
@@ -280,14 +277,14 @@ func order(runs []sagemaker.Run, minimize bool) []int {
 	return idx
 }
 
-func better(a, b float64, minimize bool) bool {
+func betterValue(a, b float64, minimize bool) bool {
 	if minimize {
 		return a < b
 	}
 	return a > b
 }
 
-func pointValue(point []sagemaker.Setting, name string) (string, bool) {
+func pointValue(point []Setting, name string) (string, bool) {
 	for _, s := range point {
 		if s.Name == name {
 			return s.Value, true

@@ -1,4 +1,4 @@
-package tunereport
+package sagemaker
 
 import (
 	"bytes"
@@ -16,18 +16,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
-// The -update flag rewrites golden files: go test ./internal/tunereport -update.
+// The -update flag rewrites golden files: go test ./sagemaker -run TestGolden -update.
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 var nan = math.NaN()
 
 // run is a training job at point (name, value pairs) of a grid search.
-func run(name string, attempt int, status string, objective float64, point ...string) sagemaker.Run {
-	r := sagemaker.Run{
+func run(name string, attempt int, status string, objective float64, point ...string) Run {
+	r := Run{
 		JobName:         name,
 		BaseName:        strings.TrimSuffix(name, fmt.Sprintf("-a%d", attempt)),
 		Attempt:         attempt,
@@ -41,7 +39,7 @@ func run(name string, attempt int, status string, objective float64, point ...st
 		CreatedAt:       time.Date(2026, 5, 4, 9, 0, attempt, 0, time.UTC),
 	}
 	for i := 0; i+1 < len(point); i += 2 {
-		r.Point = append(r.Point, sagemaker.Setting{Name: point[i], Value: point[i+1]})
+		r.Point = append(r.Point, Setting{Name: point[i], Value: point[i+1]})
 		r.Hyperparameters[point[i]] = point[i+1]
 	}
 	switch status {
@@ -62,15 +60,15 @@ func run(name string, attempt int, status string, objective float64, point ...st
 }
 
 var (
-	numLayers = sagemaker.Axis{Name: "num_layers", Values: []string{"18", "34", "50"}}
-	epochs    = sagemaker.Axis{Name: "epochs", Values: []string{"5", "10", "15"}}
-	lr        = sagemaker.Axis{Name: "learning_rate", Values: []string{"0.1", "0.01"}}
+	numLayers = Axis{Name: "num_layers", Values: []string{"18", "34", "50"}}
+	epochs    = Axis{Name: "epochs", Values: []string{"5", "10", "15"}}
+	lr        = Axis{Name: "learning_rate", Values: []string{"0.1", "0.01"}}
 )
 
 // grid3x3 is a 3×3 grid search: one job failed, one was tried again
 // (attempt 2 completed), and the best is num_layers=50, epochs=10.
-func grid3x3() Data {
-	runs := []sagemaker.Run{
+func grid3x3() reportData {
+	runs := []Run{
 		run("rl-tune-nl18-e5-3f9a2c", 1, "Completed", 0.712, "num_layers", "18", "epochs", "5"),
 		run("rl-tune-nl18-e10-8b41d0", 1, "Completed", 0.755, "num_layers", "18", "epochs", "10"),
 		run("rl-tune-nl18-e15-c2e7a1", 1, "Completed", 0.771, "num_layers", "18", "epochs", "15"),
@@ -83,12 +81,12 @@ func grid3x3() Data {
 		run("rl-tune-nl50-e15-f1b803", 1, "Failed", nan, "num_layers", "50", "epochs", "15"),
 	}
 	runs[4].FailureReason = "CapacityError: Unable to provision requested ML compute capacity"
-	sagemaker.MarkBest(runs, sagemaker.Maximize)
-	return Data{
+	MarkBest(runs, Maximize)
+	return reportData{
 		Title:       "reviewlens tune: 10 training jobs",
 		Objective:   "validation:accuracy",
-		Direction:   sagemaker.Maximize,
-		Axes:        []sagemaker.Axis{numLayers, epochs},
+		Direction:   Maximize,
+		Axes:        []Axis{numLayers, epochs},
 		Runs:        runs,
 		GeneratedAt: time.Date(2026, 5, 4, 11, 30, 0, 0, time.FixedZone("CEST", 2*3600)),
 		Notes: []string{
@@ -98,10 +96,10 @@ func grid3x3() Data {
 	}
 }
 
-func render(tb testing.TB, d Data) string {
+func render(tb testing.TB, d reportData) string {
 	tb.Helper()
 	var buf bytes.Buffer
-	if err := Write(&buf, d); err != nil {
+	if err := writeReport(&buf, d); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.String()
@@ -237,37 +235,37 @@ func rows(tb testing.TB, page string) []tableRow {
 
 func TestWrite(t *testing.T) {
 	minimize := grid3x3()
-	minimize.Direction = sagemaker.Minimize
+	minimize.Direction = Minimize
 	minimize.Objective = "validation:loss"
 	for i := range minimize.Runs {
 		minimize.Runs[i].ObjectiveMetric = "validation:loss"
 		minimize.Runs[i].Objective = 1 - minimize.Runs[i].Objective
 	}
-	sagemaker.MarkBest(minimize.Runs, sagemaker.Minimize)
+	MarkBest(minimize.Runs, Minimize)
 
-	oneAxis := Data{
+	oneAxis := reportData{
 		Objective: "validation:accuracy",
-		Axes:      []sagemaker.Axis{numLayers},
-		Runs: []sagemaker.Run{
+		Axes:      []Axis{numLayers},
+		Runs: []Run{
 			run("rl-nl18", 1, "Completed", 0.70, "num_layers", "18"),
 			run("rl-nl34", 1, "InProgress", nan, "num_layers", "34"),
 			run("rl-nl50", 1, "Completed", 0.81, "num_layers", "50"),
 		},
 	}
-	sagemaker.MarkBest(oneAxis.Runs, sagemaker.Maximize)
+	MarkBest(oneAxis.Runs, Maximize)
 
-	noAxes := Data{
+	noAxes := reportData{
 		Objective: "validation:accuracy",
-		Runs:      []sagemaker.Run{run("rl-only", 1, "Completed", 0.77)},
+		Runs:      []Run{run("rl-only", 1, "Completed", 0.77)},
 	}
-	sagemaker.MarkBest(noAxes.Runs, sagemaker.Maximize)
+	MarkBest(noAxes.Runs, Maximize)
 
 	// Three axes: each cell is the best over learning_rate; nl=18, ep=5
 	// has one point failed and the other in progress; nl=50, ep=5 is not
 	// run yet.
-	var three Data
+	var three reportData
 	three.Objective = "validation:accuracy"
-	three.Axes = []sagemaker.Axis{numLayers, {Name: "epochs", Values: []string{"5", "10"}}, lr}
+	three.Axes = []Axis{numLayers, {Name: "epochs", Values: []string{"5", "10"}}, lr}
 	add := func(status string, obj float64, nl, ep, l string) {
 		three.Runs = append(three.Runs, run("rl-nl"+nl+"-e"+ep+"-lr"+l, 1, status, obj, "num_layers", nl, "epochs", ep, "learning_rate", l))
 	}
@@ -281,13 +279,13 @@ func TestWrite(t *testing.T) {
 	add("Completed", 0.83, "34", "10", "0.01")
 	add("Completed", 0.78, "50", "10", "0.1")
 	add("Failed", nan, "50", "10", "0.01")
-	sagemaker.MarkBest(three.Runs, sagemaker.Maximize)
+	MarkBest(three.Runs, Maximize)
 
 	const light, dark = "#deebf7", "#08306b"
 
 	tests := []struct {
 		name      string
-		data      Data
+		data      reportData
 		wantCells []shownCell // compared without Fill
 		wantRows  []tableRow
 		wantFill  map[string]string // where → fill
@@ -413,10 +411,10 @@ func TestWrite(t *testing.T) {
 		},
 		{
 			name: "no run has an objective yet",
-			data: Data{
+			data: reportData{
 				Objective: "validation:accuracy",
-				Axes:      []sagemaker.Axis{numLayers},
-				Runs:      []sagemaker.Run{run("rl-nl18", 1, "InProgress", nan, "num_layers", "18")},
+				Axes:      []Axis{numLayers},
+				Runs:      []Run{run("rl-nl18", 1, "InProgress", nan, "num_layers", "18")},
 			},
 			wantCells: []shownCell{
 				{Where: "num_layers=18", Text: []string{"InProgress"}, Hatched: true},
@@ -480,7 +478,7 @@ func TestWriteEscapes(t *testing.T) {
 	d := grid3x3()
 	d.Title = `</title><script>alert("title")</script>`
 	d.Notes = []string{`<img src=x onerror=alert(1)>`}
-	d.Axes = []sagemaker.Axis{{Name: `<b>nl</b>`, Values: []string{`18&"`, "34", "50"}}, epochs}
+	d.Axes = []Axis{{Name: `<b>nl</b>`, Values: []string{`18&"`, "34", "50"}}, epochs}
 	for i := range d.Runs {
 		for j, s := range d.Runs[i].Point {
 			if s.Name == "num_layers" {
@@ -535,7 +533,7 @@ var errFull = errors.New("disk full")
 func (failWriter) Write([]byte) (int, error) { return 0, errFull }
 
 func TestWriteError(t *testing.T) {
-	if err := Write(failWriter{}, grid3x3()); !errors.Is(err, errFull) {
+	if err := writeReport(failWriter{}, grid3x3()); !errors.Is(err, errFull) {
 		t.Errorf("Write = %v, want %v", err, errFull)
 	}
 }
@@ -578,7 +576,7 @@ func TestTextColor(t *testing.T) {
 	}
 }
 
-// TestGolden renders a fixed report: go test ./internal/tunereport -update
+// TestGolden renders a fixed report: go test ./sagemaker -run TestGolden -update
 // rewrites testdata/report.golden.html, which a browser shows as it is.
 func TestGolden(t *testing.T) {
 	got := render(t, grid3x3())
