@@ -42,8 +42,10 @@ const (
 	// MethodDefault is MethodAllowance.
 	MethodDefault Method = iota
 	// MethodAllowance walks down the thresholds at which the number of
-	// errors the bound allows grows by one, from a start that already
-	// allows a few. It is the default; see Select for why.
+	// errors the bound allows grows by one, twice: from a deep start (at
+	// most half the photos, 32 errors allowed) at 0.8·delta, and from
+	// near the top (at most an eighth, 8 errors allowed) at 0.2·delta,
+	// keeping the lower threshold. It is the default; see Select for why.
 	MethodAllowance
 	// MethodFixedSequence is the plain Learn-then-Test walk of policy.md
 	// §1.4: thresholds 1, 1−1/Steps, …, 0, skipping those with fewer than
@@ -58,6 +60,9 @@ const (
 	// are each tested at delta/⌈log₂ m⌉, keeping the passing probe with the
 	// largest coverage.
 	MethodSGR
+	// MethodAllowanceTop is the walk from near the top alone, at delta:
+	// the default before the deep start was added.
+	MethodAllowanceTop
 )
 
 // A Selection is the threshold chosen for one family and what it
@@ -76,11 +81,14 @@ type Selection struct {
 	Coverage float64
 	// Accuracy is the empirical accuracy 1 − K/N.
 	Accuracy float64
-	// CertifiedAccuracy is 1 − UpperBound(K, N, d), d being the level the
-	// threshold was tested at (Delta, or Delta/⌈log₂ m⌉ for MethodSGR): at
-	// least TargetAccuracy when Certified. The guarantee is
-	// TargetAccuracy; this says how much room the threshold has.
+	// CertifiedAccuracy is 1 − UpperBound(K, N, Level): at least
+	// TargetAccuracy when Certified. The guarantee is TargetAccuracy; this
+	// says how much room the threshold has.
 	CertifiedAccuracy float64
+	// Level is the level the threshold was tested at: Delta, or the share
+	// of it its walk was given (0.8·Delta or 0.2·Delta for the default,
+	// Delta/⌈log₂ m⌉ for MethodSGR).
+	Level float64
 	// Reason says, for people, why the target was not certified.
 	Reason string
 	// Procedure names the procedure and its parameters, for the report.
@@ -181,6 +189,7 @@ func Select(data []Scored, opts SelectOptions) Selection {
 	sel.Coverage = float64(n) / float64(l.total)
 	sel.Accuracy = 1 - float64(k)/float64(n)
 	sel.CertifiedAccuracy = 1 - UpperBound(k, n, c.delta)
+	sel.Level = c.delta
 	return sel
 }
 
@@ -192,8 +201,10 @@ func (o SelectOptions) procedure() procedure {
 		return rankSequence{steps: cmp.Or(o.Steps, 50)}
 	case MethodSGR:
 		return sgr{}
+	case MethodAllowanceTop:
+		return topAllowance
 	default:
-		return defaultAllowance
+		return defaultProcedure
 	}
 }
 
@@ -314,6 +325,10 @@ func (l *ladder) whyNot(risk, delta float64, first cut) string {
 		k, n, percent(1-float64(k)/float64(n)), target, allowed)
 }
 
+// num shows a parameter such as a delta with at most 6 digits: 0.04, not
+// 0.04000000000000001.
+func num(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+
 // percent shows a share as "98%" or "97.22%".
 func percent(x float64) string {
 	return strconv.FormatFloat(100*x, 'g', 4, 64) + "%"
@@ -359,8 +374,8 @@ func (p valueSequence) choose(l *ladder, risk, delta float64) (cut, bool) {
 }
 
 func (p valueSequence) describe(_ *ladder, risk, delta float64) string {
-	return fmt.Sprintf("Learn-then-Test fixed sequence, Clopper–Pearson bound at delta %g: thresholds 1, 1−1/%d, …, 0 from the top, from the first with %d photos, until the first that fails",
-		delta, p.steps, MinCertifiable(1-risk, delta))
+	return fmt.Sprintf("Learn-then-Test fixed sequence, Clopper–Pearson bound at delta %s: thresholds 1, 1−1/%d, …, 0 from the top, from the first with %d photos, until the first that fails",
+		num(delta), p.steps, MinCertifiable(1-risk, delta))
 }
 
 // rankSequence is MethodQuantiles.
@@ -388,8 +403,8 @@ func (p rankSequence) choose(l *ladder, risk, delta float64) (cut, bool) {
 }
 
 func (p rankSequence) describe(_ *ladder, risk, delta float64) string {
-	return fmt.Sprintf("Learn-then-Test fixed sequence, Clopper–Pearson bound at delta %g: thresholds taking the top 1/%d, 2/%d, … of the photos, from the first with %d photos, until the first that fails",
-		delta, p.steps, p.steps, MinCertifiable(1-risk, delta))
+	return fmt.Sprintf("Learn-then-Test fixed sequence, Clopper–Pearson bound at delta %s: thresholds taking the top 1/%d, 2/%d, … of the photos, from the first with %d photos, until the first that fails",
+		num(delta), p.steps, p.steps, MinCertifiable(1-risk, delta))
 }
 
 // allowanceSequence is MethodAllowance: the thresholds that take need[j]
@@ -404,8 +419,44 @@ type allowanceSequence struct {
 	fineWide    bool
 }
 
-// defaultAllowance is the default procedure; Select says why.
-var defaultAllowance = allowanceSequence{startShare: 1.0 / 8, startErrors: 8, fineWide: true}
+// topAllowance is the walk from near the top: MethodAllowanceTop, and
+// the second walk of the default.
+var topAllowance = allowanceSequence{startShare: 1.0 / 8, startErrors: 8, fineWide: true}
+
+// deepAllowance is the first walk of the default.
+var deepAllowance = allowanceSequence{startShare: 1.0 / 2, startErrors: 32, fineWide: true}
+
+// defaultProcedure is the default procedure; Select says why.
+var defaultProcedure = splitWalks{deep: deepAllowance, top: topAllowance, deepShare: 0.8}
+
+// splitWalks runs two walks, deep at deepShare·delta and top at the rest
+// of delta, and keeps the threshold that decides more photos: the chance
+// that either walk certifies a threshold whose risk is above the target
+// is at most deepShare·delta + (1 − deepShare)·delta = delta (Bonferroni),
+// whichever is kept.
+type splitWalks struct {
+	deep, top allowanceSequence
+	deepShare float64
+}
+
+func (p splitWalks) choose(l *ladder, risk, delta float64) (cut, bool) {
+	a, okA := p.deep.choose(l, risk, p.deepShare*delta)
+	b, okB := p.top.choose(l, risk, (1-p.deepShare)*delta)
+	switch {
+	case okA && (!okB || l.n[a.step] >= l.n[b.step]):
+		return a, true
+	case okB:
+		return b, true
+	case a.step < 0:
+		return b, false
+	}
+	return a, false
+}
+
+func (p splitWalks) describe(l *ladder, risk, delta float64) string {
+	return fmt.Sprintf("two walks, keeping the lower threshold they certify: %s; and %s",
+		p.deep.describe(l, risk, p.deepShare*delta), p.top.describe(l, risk, (1-p.deepShare)*delta))
+}
 
 // counts are the numbers of photos the walk's thresholds take.
 func (p allowanceSequence) counts(need []int, m int) []int {
@@ -460,8 +511,8 @@ func (p allowanceSequence) describe(l *ladder, risk, delta float64) string {
 	m := l.photos()
 	need := allowance(risk, delta, max(m, 1))
 	from, allowed := p.start(need, m)
-	return fmt.Sprintf("Learn-then-Test fixed sequence, Clopper–Pearson bound at delta %g: thresholds at the counts of photos where the errors allowed grow by one (%s), from the first with %d photos (%d errors allowed), until the first that fails",
-		delta, countList(need, m), from, allowed)
+	return fmt.Sprintf("Learn-then-Test fixed sequence, Clopper–Pearson bound at delta %s: thresholds at the counts of photos where the errors allowed grow by one (%s), from the first with %d photos (%d errors allowed), until the first that fails",
+		num(delta), countList(need, m), from, allowed)
 }
 
 // countList shows the first counts of need up to m: "149, 236, 313, 386, …".
@@ -529,8 +580,8 @@ func (sgr) choose(l *ladder, risk, delta float64) (cut, bool) {
 
 func (sgr) describe(l *ladder, _, delta float64) string {
 	probes := sgrProbes(max(l.photos(), 1))
-	return fmt.Sprintf("SGR (Geifman and El-Yaniv 2017): binary search over the sorted scores, %d probes each tested at delta %g/%d with the Clopper–Pearson bound, keeping the passing probe with the most photos",
-		probes, delta, probes)
+	return fmt.Sprintf("SGR (Geifman and El-Yaniv 2017): binary search over the sorted scores, %d probes each tested at delta %s/%d with the Clopper–Pearson bound, keeping the passing probe with the most photos",
+		probes, num(delta), probes)
 }
 
 // A CurvePoint is one point of a risk–coverage curve.

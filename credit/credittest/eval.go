@@ -7,21 +7,23 @@ import (
 	"github.com/reviewlens/reviewlens/credit"
 )
 
-// CreditPhoto is the photo as package credit sees it: the prediction of
-// the model (the most probable class, its confidence), as image index.
+// CreditPhoto is the photo as package credit sees it, as image index:
+// the model's probabilities, its most probable class and its confidence.
 func (w World) CreditPhoto(index int, ph Photo) credit.Photo {
 	top := ph.Predicted()
 	return credit.Photo{
 		Index: index, Status: "ok",
 		Class: w.Classes[top], Confidence: ph.Probabilities[top],
+		Probabilities: slices.Clone(ph.Probabilities),
 	}
 }
 
 // Labelled is the photo as a calibration photo: the model's prediction
-// and the true class.
+// (probabilities, top class and confidence) and the true class.
 func (w World) Labelled(ph Photo) credit.Labelled {
 	top := ph.Predicted()
-	return credit.Labelled{Predicted: w.Classes[top], Confidence: ph.Probabilities[top], True: w.Classes[ph.True]}
+	return credit.Labelled{Predicted: w.Classes[top], Confidence: ph.Probabilities[top], True: w.Classes[ph.True],
+		Probabilities: slices.Clone(ph.Probabilities)}
 }
 
 // LabelledSet is photos as calibration photos.
