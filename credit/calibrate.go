@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -412,4 +413,56 @@ func (c *Calibration) statement(targets map[string]float64) string {
 func roundTo(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
+}
+
+// ParseTargets reads target accuracies as a command line writes them:
+// one for every decision ("0.98"), one per decision
+// ("grant=0.99,reject=0.97"), or both ("0.98,grant=0.99": grants 0.99,
+// rejects 0.98). Each is a number between 0 and 1, both excluded; all is 0
+// when only per-decision targets are given. They go into CalibrateOptions'
+// TargetAccuracy and Targets.
+func ParseTargets(s string) (all float64, byDecision map[string]float64, err error) {
+	parse := func(v, what string) (float64, error) {
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || !(x > 0 && x < 1) {
+			return 0, fmt.Errorf("%s %q: want a number between 0 and 1, both excluded, such as 0.98", what, strings.TrimSpace(v))
+		}
+		return x, nil
+	}
+	if strings.TrimSpace(s) == "" {
+		return 0, nil, fmt.Errorf("no target accuracy: want 0.98, or grant=0.99,reject=0.97")
+	}
+	seenAll := false
+	for _, part := range strings.Split(s, ",") {
+		key, v, named := strings.Cut(part, "=")
+		if !named {
+			if seenAll {
+				return 0, nil, fmt.Errorf("target accuracy %q: two targets for every decision", s)
+			}
+			seenAll = true
+			if all, err = parse(part, "target accuracy"); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		key = strings.TrimSpace(key)
+		if key != Grant && key != Reject {
+			return 0, nil, fmt.Errorf("target accuracy %q: %q, want grant or reject", s, key)
+		}
+		if _, dup := byDecision[key]; dup {
+			return 0, nil, fmt.Errorf("target accuracy %q: two targets for %s", s, key)
+		}
+		x, err := parse(v, "target accuracy for "+key)
+		if err != nil {
+			return 0, nil, err
+		}
+		if byDecision == nil {
+			byDecision = map[string]float64{}
+		}
+		byDecision[key] = x
+	}
+	if !seenAll && len(byDecision) < 2 {
+		return 0, nil, fmt.Errorf("target accuracy %q: a target for grants and one for rejects, or one for both (such as 0.98,grant=0.99)", s)
+	}
+	return all, byDecision, nil
 }

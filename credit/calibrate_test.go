@@ -348,3 +348,45 @@ func TestCalibratedPolicyRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTargets(t *testing.T) {
+	tests := []struct {
+		in         string
+		all        float64
+		byDecision map[string]float64
+		err        string
+	}{
+		{in: "0.98", all: 0.98},
+		{in: "grant=0.99,reject=0.97", byDecision: map[string]float64{credit.Grant: 0.99, credit.Reject: 0.97}},
+		{in: "0.98, grant=0.99", all: 0.98, byDecision: map[string]float64{credit.Grant: 0.99}},
+		{in: "", err: "no target accuracy: want 0.98, or grant=0.99,reject=0.97"},
+		{in: "0", err: `target accuracy "0": want a number between 0 and 1, both excluded, such as 0.98`},
+		{in: "1", err: `target accuracy "1": want a number between 0 and 1, both excluded, such as 0.98`},
+		{in: "98%", err: `target accuracy "98%": want a number between 0 and 1, both excluded, such as 0.98`},
+		{in: "grant=0.99", err: `target accuracy "grant=0.99": a target for grants and one for rejects, or one for both (such as 0.98,grant=0.99)`},
+		{in: "grant=0.99,refund=0.9", err: `target accuracy "grant=0.99,refund=0.9": "refund", want grant or reject`},
+		{in: "grant=0.99,grant=0.9", err: `target accuracy "grant=0.99,grant=0.9": two targets for grant`},
+		{in: "0.98,0.97", err: `target accuracy "0.98,0.97": two targets for every decision`},
+		{in: "grant=0,reject=0.9", err: `target accuracy for grant "0": want a number between 0 and 1, both excluded, such as 0.98`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			all, by, err := credit.ParseTargets(tt.in)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Errorf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := all, tt.all; got != want {
+				t.Errorf("all %g, want %g", got, want)
+			}
+			if diff := cmp.Diff(tt.byDecision, by); diff != "" {
+				t.Errorf("per decision (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

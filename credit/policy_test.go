@@ -501,3 +501,43 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+func TestDefaultPolicyFor(t *testing.T) {
+	p, err := DefaultPolicyFor([]string{"package", "product", "full-length", "half-length"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Classes, []string{"package", "product", "full-length", "half-length"}; !slices.Equal(got, want) {
+		t.Errorf("classes %v, want %v", got, want)
+	}
+	if got := p.ReviewTypes["style"].Qualifying; !slices.Equal(got, []string{"full-length"}) {
+		t.Errorf("style qualifying %v, want [full-length]", got)
+	}
+
+	shop := []string{"box", "item: worn", "outfit", "true"}
+	_, err = DefaultPolicyFor(shop)
+	if !errors.Is(err, ErrNoDefaultRule) {
+		t.Fatalf("error %v, want it to wrap ErrNoDefaultRule", err)
+	}
+	for _, want := range []string{`no class named "product" or "full-length" among "box", "item: worn", "outfit", "true"`, ExamplePolicy(shop)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	// The example reads as a policy, for those classes.
+	ex, err := ParsePolicy(strings.NewReader(ExamplePolicy(shop)))
+	if err != nil {
+		t.Fatalf("the example does not read: %v\n%s", err, ExamplePolicy(shop))
+	}
+	if !slices.Equal(ex.Classes, shop) || ex.Schema != SchemaDecision {
+		t.Errorf("example: classes %v, schema %d", ex.Classes, ex.Schema)
+	}
+}
+
+// The shipped example policy reads, and is a schema 2 policy.
+func TestExamplePolicyFile(t *testing.T) {
+	p := parsePolicyFile(t, "../../examples/policy.yaml")
+	if p.Schema != SchemaDecision || p.Guarantee == "" || len(p.ReviewTypes) == 0 {
+		t.Errorf("examples/policy.yaml: %+v", p)
+	}
+}

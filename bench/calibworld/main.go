@@ -91,4 +91,16 @@ func main() {
 	}
 	fmt.Fprintf(tw, "median\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%.2f%%\t%.1f%%\t%.1f%%\t%.2f\t\n", med[0], med[1], med[2], med[3], 100*med[4], 100*med[5], 100*med[6], 100*med[7], med[8])
 	tw.Flush()
+	met := func(ok func(r []float64) bool) int {
+		n := 0
+		for _, r := range cols {
+			if ok(r) {
+				n++
+			}
+		}
+		return n
+	}
+	fmt.Printf("targets met, of %d seeds: accuracy ≥ %g in %d; automated ≥ 0.8 × hindsight in %d; half the qualifying reviews granted in %d; all three in %d\n",
+		len(cols), *target, met(func(r []float64) bool { return r[5] >= *target }), met(func(r []float64) bool { return r[8] >= 0.8 }),
+		met(func(r []float64) bool { return r[6] >= 0.5 }), met(func(r []float64) bool { return r[5] >= *target && r[8] >= 0.8 && r[6] >= 0.5 }))
 }
