@@ -43,8 +43,9 @@ type CalibrateOptions struct {
 	// guarantee fails, in (0, 1); it is shared out equally among the
 	// families (Bonferroni).
 	Delta float64
-	// Guarantee is PerDecision (the zero value ""), Overall or
-	// PerReviewType: which automatic decisions are bounded together.
+	// Guarantee is PerDecision, Overall or PerReviewType: which automatic
+	// decisions are bounded together. "" means the policy's own (its
+	// guarantee key), or PerDecision when it has none.
 	Guarantee string
 	// Method is the selection procedure; the zero value is the default.
 	Method Method
@@ -160,9 +161,9 @@ type Calibration struct {
 // decides nothing automatically; its MoreData says what more labelled
 // photos would buy.
 func Calibrate(p *Policy, data []Labelled, opts CalibrateOptions) (*Calibration, error) {
-	guarantee := cmp.Or(opts.Guarantee, PerDecision)
+	guarantee := cmp.Or(opts.Guarantee, p.Guarantee, PerDecision)
 	if !slices.Contains(Guarantees, guarantee) {
-		return nil, fmt.Errorf("guarantee %q, want %s", opts.Guarantee, orList(Guarantees))
+		return nil, fmt.Errorf("guarantee %q, want %s", guarantee, orList(Guarantees))
 	}
 	if !(opts.Delta > 0 && opts.Delta < 1) {
 		return nil, fmt.Errorf("delta %g, want a number between 0 and 1, both excluded", opts.Delta)

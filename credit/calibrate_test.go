@@ -202,6 +202,24 @@ func TestCalibrateFamilies(t *testing.T) {
 	}
 }
 
+// The policy's guarantee is the calibration's, unless the options say
+// otherwise.
+func TestCalibratePolicyGuarantee(t *testing.T) {
+	w := credittest.Calibrated()
+	p := worldPolicy(t, w)
+	p.Guarantee = credit.Overall
+	set := w.LabelledSet(w.Photos(rand.New(rand.NewPCG(8, 8)), 1000))
+	for _, tt := range []struct{ opts, want string }{{"", credit.Overall}, {credit.PerReviewType, credit.PerReviewType}} {
+		cal, err := credit.Calibrate(p, set, credit.CalibrateOptions{TargetAccuracy: 0.98, Delta: 0.05, Guarantee: tt.opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cal.Guarantee; got != tt.want || cal.Policy.Guarantee != tt.want {
+			t.Errorf("options %q: guarantee %q (policy %q), want %q", tt.opts, got, cal.Policy.Guarantee, tt.want)
+		}
+	}
+}
+
 // With review types that share a qualifying class, a photo could be a
 // grant for both: each photo is scored for one type only.
 func TestCalibrateOverlappingTypes(t *testing.T) {

@@ -56,3 +56,42 @@ func PolicyData(p *credit.Policy) (Data, error) {
 	}
 	return d, nil
 }
+
+// CalibrationData is the part of a calibration report that a calibration
+// tells: the policy version and classes, the guarantee, the targets and δ,
+// and a card per family with its operating point, what more data would
+// buy and its risk–coverage curve on the decision score. The calibrate
+// step adds its title, the confusion matrix, the reliability diagrams and
+// notes.
+func CalibrationData(cal *credit.Calibration) Data {
+	d := Data{
+		PolicyVersion: cal.Policy.Version,
+		Classes:       cal.Policy.Classes,
+		Guarantee:     cal.Guarantee,
+		Delta:         cal.Delta,
+	}
+	decided, photos := 0, 0
+	for _, f := range cal.Families {
+		s := f.Selection
+		if d.TargetAccuracy == 0 {
+			d.TargetAccuracy = f.Target
+		}
+		fam := Family{
+			Name: f.Name(), Decision: f.Decision, Certified: s.Certified, Threshold: s.Threshold, N: s.N, K: s.K,
+			Coverage: s.Coverage, Accuracy: s.Accuracy, CertifiedAccuracy: s.CertifiedAccuracy, Reason: s.Reason, Procedure: s.Procedure,
+			Target: f.Target, MoreData: f.MoreData.Note, Photos: f.Photos,
+		}
+		for _, p := range f.Curve {
+			fam.Curve = append(fam.Curve, CurvePoint{Threshold: p.Threshold, Coverage: p.Coverage, Risk: p.Risk, Bound: p.Bound, N: p.N, K: p.K})
+		}
+		if s.Certified {
+			decided += s.N
+		}
+		photos += f.Photos
+		d.Families = append(d.Families, fam)
+	}
+	if photos > 0 {
+		d.CertifiedCoverage = float64(decided) / float64(photos)
+	}
+	return d
+}

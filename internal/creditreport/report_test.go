@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/credit/credittest"
 )
 
 // The -update flag rewrites golden files: go test ./internal/creditreport -update.
@@ -893,5 +895,42 @@ func TestPolicyDataDecisionScores(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+}
+
+// TestCalibrationData: a calibration's report shows each family's curve on
+// the decision score, its target, and what more data would buy.
+func TestCalibrationData(t *testing.T) {
+	w := credittest.Calibrated()
+	p, err := credit.DefaultPolicyFor(w.Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := w.LabelledSet(w.Photos(rand.New(rand.NewPCG(1, 1)), 800))
+	cal, err := credit.Calibrate(p, set, credit.CalibrateOptions{Targets: map[string]float64{credit.Grant: 0.99, credit.Reject: 0.97}, Delta: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := CalibrationData(cal)
+	if got, want := len(d.Families), 2; got != want {
+		t.Fatalf("%d families, want %d", got, want)
+	}
+	for i, f := range d.Families {
+		cf := cal.Families[i]
+		if f.Name != cf.Name() || f.Target != cf.Target || len(f.Curve) != len(cf.Curve) || f.MoreData != cf.MoreData.Note {
+			t.Errorf("family %d: %+v, want %s's", i, f, cf.Name())
+		}
+	}
+	page := render(t, d)
+	if got := len(svgs(t, page)); got != 2 {
+		t.Errorf("%d plots, want one per family", got)
+	}
+	for _, want := range []string{"Guarantee per-decision", "Target accuracy 99% for grants, 97% for rejects"} {
+		if got := banner(t, page); !strings.Contains(got, want) {
+			t.Errorf("the banner lacks %q:\n%s", want, got)
+		}
+	}
+	if note := cal.Families[0].MoreData.Note; note == "" || !strings.Contains(page, html.EscapeString(sentence(note))) {
+		t.Errorf("the page lacks what more data would buy (%q)", note)
 	}
 }
