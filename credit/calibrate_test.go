@@ -47,9 +47,9 @@ func allowedViolations(reps int, delta float64) int {
 // measures the level itself.
 func TestCalibrateGuarantee(t *testing.T) {
 	t.Parallel()
-	reps := 200
+	reps := 120
 	if testing.Short() {
-		reps = 80
+		reps = 60
 	}
 	const delta = 0.05
 	sharp := credittest.Calibrated()
@@ -64,7 +64,7 @@ func TestCalibrateGuarantee(t *testing.T) {
 	}
 	for _, world := range worlds {
 		p := worldPolicy(t, world.w)
-		pop := world.w.Population(rand.New(rand.NewPCG(99, 99)), 200000, p)
+		pop := world.w.Population(rand.New(rand.NewPCG(99, 99)), 100000, p)
 		for _, g := range credit.Guarantees {
 			t.Run(world.name+"/"+g, func(t *testing.T) {
 				t.Parallel()
