@@ -175,9 +175,17 @@ func TestParsePolicyReadError(t *testing.T) {
 // and that the golden file reads back to the same policy and writes the
 // same bytes. Refresh with go test ./credit -run TestPolicyGolden -update.
 func TestPolicyGolden(t *testing.T) {
-	p := parsePolicyFile(t, "policy.yaml")
+	for _, name := range []string{"policy", "policy-v2"} {
+		t.Run(name, func(t *testing.T) { testPolicyGolden(t, name) })
+	}
+}
+
+// testPolicyGolden reads testdata/NAME.yaml and writes it as
+// testdata/NAME.golden.yaml, which reads back the same.
+func testPolicyGolden(t *testing.T, name string) {
+	p := parsePolicyFile(t, name+".yaml")
 	out := writePolicy(t, p)
-	policyGolden(t, "policy.golden.yaml", out)
+	policyGolden(t, name+".golden.yaml", out)
 
 	back, err := ParsePolicy(bytes.NewReader(out))
 	if err != nil {
