@@ -30,7 +30,11 @@ type Photo struct {
 	Status     string  // "ok", "missing" or "invalid": the predictions table's status
 	Class      string  // the predicted class (ok photos)
 	Confidence float64 // the model's confidence in Class (ok photos)
-	Reason     string  // why there is no prediction (missing and invalid photos)
+	// Probabilities are the model's probabilities of every class, in the
+	// policy's class order (ok photos): what a SchemaDecision policy
+	// decides on. The predictions table holds them.
+	Probabilities []float64
+	Reason        string // why there is no prediction (missing and invalid photos)
 }
 
 // A Review is a review to decide: its type and its photos.
@@ -66,11 +70,24 @@ const (
 
 // Decide decides a review from its photos' predictions.
 //
-// A photo qualifies when its class is one of the rule's qualifying classes
-// and the confidence is at least the class's grant threshold; it does not
-// qualify when its class is not one of them and the confidence is at least
-// the class's reject threshold; otherwise it is uncertain (so is a class
-// the policy does not know). Under require any, the review is granted when
+// Under SchemaDecision, a photo's decision score is the probability that
+// it qualifies for the review's type: the sum of the probabilities of the
+// rule's qualifying classes, P(qualifies). The photo surely qualifies
+// when P(qualifies) is at least the review type's grant threshold, surely
+// does not when 1 − P(qualifies) is at least its reject threshold, and is
+// uncertain otherwise. A photo without a probability per class of the
+// policy has no usable prediction. The reasons say it in those words:
+//
+//	photo 1: P(qualifies for style) 0.97 ≥ 0.95 (grant threshold): qualifies
+//
+// Under SchemaConfidence (old policy files), a photo qualifies when its
+// class is one of the rule's qualifying classes and the confidence is at
+// least the class's grant threshold; it does not qualify when its class is
+// not one of them and the confidence is at least the class's reject
+// threshold; otherwise it is uncertain (so is a class the policy does not
+// know).
+//
+// Then, under either schema: under require any, the review is granted when
 // a photo qualifies, rejected when no photo does, and sent to a person
 // otherwise; under require all, granted when every photo qualifies,
 // rejected when a photo does not, and sent to a person otherwise. A review
@@ -80,6 +97,11 @@ const (
 // The only error is a review type the policy has no rule for (it wraps
 // ErrNoRule); the decision returned with it sends the review to a person,
 // so a caller may keep it or stop.
+//
+// What calibration guarantees is the share of wrong photo decisions (sure
+// to qualify, sure not to). A review's automatic decision is wrong only
+// if one of its photos' is: a grant under any needs a photo surely
+// qualifying, a reject every photo surely not, and the mirror under all.
 func (p *Policy) Decide(r Review) (Decision, error) {
 	photos := slices.Clone(r.Photos)
 	slices.SortStableFunc(photos, func(a, b Photo) int { return cmp.Compare(a.Index, b.Index) })
@@ -103,7 +125,11 @@ func (p *Policy) Decide(r Review) (Decision, error) {
 	byVerdict := map[verdict][]int{} // photo indices
 	d.Reasons = make([]string, 0, len(photos)+1)
 	for _, ph := range photos {
-		v, reason := p.judge(rule, ph)
+		judge := p.judge
+		if p.decides() {
+			judge = func(rule Rule, ph Photo) (verdict, string) { return p.judgeScore(r.Type, rule, ph) }
+		}
+		v, reason := judge(rule, ph)
 		byVerdict[v] = append(byVerdict[v], ph.Index)
 		d.Reasons = append(d.Reasons, fmt.Sprintf("photo %d: %s", ph.Index, reason))
 	}
@@ -135,20 +161,90 @@ func (p *Policy) Decide(r Review) (Decision, error) {
 	return d, nil
 }
 
-// judge says what one photo shows under rule, and why, for a person.
-func (p *Policy) judge(rule Rule, ph Photo) (verdict, string) {
+// unusableReason says why a photo whose status is not ok has no usable
+// prediction; "" for an ok photo.
+func unusableReason(ph Photo) string {
 	switch ph.Status {
 	case statusOK:
+		return ""
 	case statusMissing, statusInvalid:
 		if ph.Reason == "" {
-			return unusable, fmt.Sprintf("no prediction (%s)", ph.Status)
+			return fmt.Sprintf("no prediction (%s)", ph.Status)
 		}
-		return unusable, fmt.Sprintf("no prediction (%s: %s)", ph.Status, ph.Reason)
+		return fmt.Sprintf("no prediction (%s: %s)", ph.Status, ph.Reason)
 	default:
 		if ph.Reason == "" {
-			return unusable, fmt.Sprintf("no prediction (status %q)", ph.Status)
+			return fmt.Sprintf("no prediction (status %q)", ph.Status)
 		}
-		return unusable, fmt.Sprintf("no prediction (status %q: %s)", ph.Status, ph.Reason)
+		return fmt.Sprintf("no prediction (status %q: %s)", ph.Status, ph.Reason)
+	}
+}
+
+// QualifyingProbability is P(qualifies): the sum of the probabilities of
+// the rule's qualifying classes, probabilities being in the policy's
+// class order. ok is false when they are not one finite probability in
+// [0, 1] per class (a tolerance of 1e-6 allowed for rounding): such a
+// photo has no decision score.
+func (p *Policy) QualifyingProbability(rule Rule, probabilities []float64) (prob float64, ok bool) {
+	if len(probabilities) != len(p.Classes) {
+		return math.NaN(), false
+	}
+	for i, c := range p.Classes {
+		v := probabilities[i]
+		if !(v >= 0 && v <= 1) {
+			return math.NaN(), false
+		}
+		if slices.Contains(rule.Qualifying, c) {
+			prob += v
+		}
+	}
+	if prob > 1+1e-6 {
+		return math.NaN(), false
+	}
+	return min(prob, 1), true
+}
+
+// judgeScore says what one photo shows under the rule of reviewType, on
+// its decision score, and why, for a person.
+func (p *Policy) judgeScore(reviewType string, rule Rule, ph Photo) (verdict, string) {
+	if why := unusableReason(ph); why != "" {
+		return unusable, why
+	}
+	q, ok := p.QualifyingProbability(rule, ph.Probabilities)
+	if !ok {
+		return unusable, fmt.Sprintf("no usable prediction (want a probability in [0, 1] for each of the policy's %d classes, got %d values)", len(p.Classes), len(ph.Probabilities))
+	}
+	t, has := p.Thresholds[reviewType]
+	if !has {
+		t = neverThreshold
+	}
+	what := "P(qualifies for " + reviewType + ")"
+	if q >= t.Grant {
+		qs, ts := formatPair(q, t.Grant)
+		return qualifies, fmt.Sprintf("%s %s ≥ %s (grant threshold): qualifies", what, qs, ts)
+	}
+	if not := 1 - q; not >= t.Reject {
+		ns, ts := formatPair(not, t.Reject)
+		return fails, fmt.Sprintf("%s %s, P(does not) %s ≥ %s (reject threshold): does not qualify", what, formatConfidence(q), ns, ts)
+	}
+	below := func(x, th float64, which string) string {
+		if math.IsInf(th, 1) {
+			return which + " never"
+		}
+		xs, ts := formatPair(x, th)
+		return fmt.Sprintf("%s < %s %s", xs, ts, which)
+	}
+	if q >= 0.5 {
+		return uncertain, fmt.Sprintf("%s %s (%s): uncertain", what, formatConfidence(q), below(q, t.Grant, "grant threshold"))
+	}
+	return uncertain, fmt.Sprintf("%s %s, P(does not) %s (%s): uncertain", what, formatConfidence(q), formatConfidence(1-q), below(1-q, t.Reject, "reject threshold"))
+}
+
+// judge says what one photo shows under rule (SchemaConfidence), and why,
+// for a person.
+func (p *Policy) judge(rule Rule, ph Photo) (verdict, string) {
+	if why := unusableReason(ph); why != "" {
+		return unusable, why
 	}
 	if !slices.Contains(p.Classes, ph.Class) {
 		return uncertain, fmt.Sprintf("class %q is not in the policy: uncertain", ph.Class)

@@ -1,9 +1,11 @@
 package credit_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,12 +15,14 @@ import (
 	"github.com/reviewlens/reviewlens/credit"
 )
 
-// decidePolicy has a rule of each kind: product and style (require any)
-// and set (require all, two qualifying classes, one of them never
-// granted automatically).
+// decidePolicy is a schema 1 policy (per-class thresholds on the top
+// class's confidence), as old policy files are, with a rule of each kind:
+// product and style (require any) and set (require all, two qualifying
+// classes, one of them never granted automatically).
 func decidePolicy() *credit.Policy {
 	never := math.Inf(1)
 	return &credit.Policy{
+		Schema:  credit.SchemaConfidence,
 		Version: "test",
 		Classes: []string{"product", "packaging", "full-length", "half-length", "other"},
 		ReviewTypes: map[string]credit.Rule{
@@ -429,4 +433,202 @@ thresholds:
 	//   photo 0: product 0.99 ≥ 0.95 (grant threshold): qualifies
 	//   photo 1: no prediction (missing: no output object)
 	//   photo 1 has no prediction: manual
+}
+
+// scorePolicy is a schema 2 policy: thresholds per review type on the
+// decision score.
+func scorePolicy() *credit.Policy {
+	never := math.Inf(1)
+	return &credit.Policy{
+		Schema:  credit.SchemaDecision,
+		Version: "test-2",
+		Classes: []string{"product", "packaging", "full-length", "half-length", "other"},
+		ReviewTypes: map[string]credit.Rule{
+			"product": {Qualifying: []string{"product"}, Require: credit.RequireAny, Credit: 500},
+			"style":   {Qualifying: []string{"full-length"}, Credit: 1000},
+			"set":     {Qualifying: []string{"product", "other"}, Require: credit.RequireAll, Credit: 800},
+		},
+		Guarantee: credit.PerDecision,
+		Thresholds: map[string]credit.Threshold{
+			"product": {Grant: 0.95, Reject: 0.97},
+			"style":   {Grant: 0.95, Reject: never},
+			"set":     {Grant: 0.9, Reject: 0.9},
+		},
+	}
+}
+
+// probs makes a photo from its probabilities, in the class order of
+// scorePolicy.
+func probs(index int, p ...float64) credit.Photo {
+	classes := scorePolicy().Classes
+	top := 0
+	for i, v := range p {
+		if v > p[top] {
+			top = i
+		}
+	}
+	ph := credit.Photo{Index: index, Status: "ok", Probabilities: p}
+	if len(p) > 0 {
+		ph.Class, ph.Confidence = classes[top], p[top]
+	}
+	return ph
+}
+
+func TestDecideScore(t *testing.T) {
+	missing := credit.Photo{Index: 1, Status: "missing", Reason: "no output object s3://out/r1-1.jpg.out"}
+	tests := []struct {
+		name     string
+		typ      string
+		photos   []credit.Photo
+		decision string
+		credit   int64
+		reasons  []string
+	}{
+		{"a full-length shot earns a style credit", "style", []credit.Photo{probs(0, 0.01, 0.01, 0.97, 0.01, 0)},
+			credit.Grant, 1000, []string{
+				"photo 0: P(qualifies for style) 0.97 ≥ 0.95 (grant threshold): qualifies",
+				"any qualifying photo earns the credit: grant"}},
+		{"half packaging, half half-length: a sure reject, though no class is sure", "product", []credit.Photo{probs(0, 0.02, 0.5, 0, 0.48, 0)},
+			credit.Reject, 0, []string{
+				"photo 0: P(qualifies for product) 0.02, P(does not) 0.98 ≥ 0.97 (reject threshold): does not qualify",
+				"no photo qualifies: reject"}},
+		{"a reject that is never automatic", "style", []credit.Photo{probs(0, 0.99, 0, 0.01, 0, 0)},
+			credit.Manual, 0, []string{
+				"photo 0: P(qualifies for style) 0.01, P(does not) 0.99 (reject threshold never): uncertain",
+				"photo 0 is uncertain and no photo qualifies: manual"}},
+		{"a likely grant below its threshold", "product", []credit.Photo{probs(0, 0.6, 0.4, 0, 0, 0)},
+			credit.Manual, 0, []string{
+				"photo 0: P(qualifies for product) 0.60 (0.60 < 0.95 grant threshold): uncertain",
+				"photo 0 is uncertain and no photo qualifies: manual"}},
+		{"a likely reject below its threshold", "product", []credit.Photo{probs(0, 0.04, 0.96, 0, 0, 0)},
+			credit.Manual, 0, []string{
+				"photo 0: P(qualifies for product) 0.04, P(does not) 0.96 (0.96 < 0.97 reject threshold): uncertain",
+				"photo 0 is uncertain and no photo qualifies: manual"}},
+		{"a tie at the grant threshold grants", "product", []credit.Photo{probs(0, 0.95, 0.05, 0, 0, 0)},
+			credit.Grant, 500, []string{
+				"photo 0: P(qualifies for product) 0.95 ≥ 0.95 (grant threshold): qualifies",
+				"any qualifying photo earns the credit: grant"}},
+		{"just under shows enough digits", "product", []credit.Photo{probs(0, 0.9499, 0.0501, 0, 0, 0)},
+			credit.Manual, 0, []string{
+				"photo 0: P(qualifies for product) 0.95 (0.9499 < 0.9500 grant threshold): uncertain",
+				"photo 0 is uncertain and no photo qualifies: manual"}},
+		{"the qualifying classes add up", "set", []credit.Photo{probs(0, 0.5, 0.05, 0, 0, 0.45), probs(1, 0.95, 0, 0, 0, 0.05)},
+			credit.Grant, 800, []string{
+				"photo 0: P(qualifies for set) 0.95 ≥ 0.90 (grant threshold): qualifies",
+				"photo 1: P(qualifies for set) 1.00 ≥ 0.90 (grant threshold): qualifies",
+				"every photo qualifies: grant"}},
+		{"require all: one sure reject loses the credit", "set", []credit.Photo{probs(0, 0.99, 0, 0, 0, 0.01), probs(1, 0.02, 0.9, 0.08, 0, 0)},
+			credit.Reject, 0, []string{
+				"photo 0: P(qualifies for set) 1.00 ≥ 0.90 (grant threshold): qualifies",
+				"photo 1: P(qualifies for set) 0.02, P(does not) 0.98 ≥ 0.90 (reject threshold): does not qualify",
+				"photo 1 does not qualify and every photo must: reject"}},
+		{"no probabilities: a person decides", "product", []credit.Photo{{Index: 0, Status: "ok", Class: "product", Confidence: 0.99}},
+			credit.Manual, 0, []string{
+				"photo 0: no usable prediction (want a probability in [0, 1] for each of the policy's 5 classes, got 0 values)",
+				"photo 0 has no prediction: manual"}},
+		{"probabilities of another class map", "product", []credit.Photo{probs(0, 0.99, 0.01)},
+			credit.Manual, 0, []string{
+				"photo 0: no usable prediction (want a probability in [0, 1] for each of the policy's 5 classes, got 2 values)",
+				"photo 0 has no prediction: manual"}},
+		{"a missing photo beside a qualifying one", "product", []credit.Photo{probs(0, 0.99, 0.01, 0, 0, 0), missing},
+			credit.Manual, 0, []string{
+				"photo 0: P(qualifies for product) 0.99 ≥ 0.95 (grant threshold): qualifies",
+				"photo 1: no prediction (missing: no output object s3://out/r1-1.jpg.out)",
+				"photo 1 has no prediction: manual"}},
+	}
+	p := scorePolicy()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := p.Decide(credit.Review{ID: "r1", Type: tt.typ, Photos: tt.photos})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := d.Decision, tt.decision; got != want {
+				t.Errorf("decision %s, want %s", got, want)
+			}
+			if got, want := d.Credit, tt.credit; got != want {
+				t.Errorf("credit %d, want %d", got, want)
+			}
+			if diff := cmp.Diff(tt.reasons, d.Reasons); diff != "" {
+				t.Errorf("reasons (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideOldPolicyFile: a schema 1 policy file (testdata/policy.yaml,
+// written before decision scores) still decides on the top class's
+// confidence, as before, whatever the probabilities say.
+func TestDecideOldPolicyFile(t *testing.T) {
+	data, err := os.ReadFile("testdata/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := credit.ParsePolicy(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Schema, credit.SchemaConfidence; got != want {
+		t.Fatalf("schema %d, want %d", got, want)
+	}
+	photo := credit.Photo{Index: 0, Status: "ok", Class: "product", Confidence: 0.96,
+		Probabilities: []float64{0.5, 0, 0, 0, 0.5}} // P(qualifies for product) only 0.5
+	d, err := p.Decide(credit.Review{ID: "r1", Type: "product", Photos: []credit.Photo{photo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"photo 0: product 0.96 ≥ 0.95 (grant threshold): qualifies", "any qualifying photo earns the credit: grant"}
+	if diff := cmp.Diff(want, d.Reasons); diff != "" || d.Decision != credit.Grant {
+		t.Errorf("decision %s (-want +got reasons):\n%s", d.Decision, diff)
+	}
+}
+
+// ExamplePolicy_Decide_score decides on decision scores (schema 2): a
+// photo half packaging and half half-length is a sure reject for a
+// product review, though the model is sure of no class.
+func ExamplePolicy_Decide_score() {
+	const policyFile = `
+schema: 2
+version: "2026-12-04.1"
+classes: [product, packaging, full-length, half-length, other]
+review_types:
+  product: {qualifying: [product], require: any, credit: 500}
+  style: {qualifying: [full-length], require: any, credit: 1000}
+guarantee: per-decision
+thresholds:
+  product: {grant: 0.93, reject: 0.97}
+  style: {grant: 0.93, reject: 0.97}
+`
+	policy, err := credit.ParsePolicy(strings.NewReader(policyFile))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range []credit.Review{
+		{ID: "r1", Type: "style", Photos: []credit.Photo{
+			{Index: 0, Status: "ok", Probabilities: []float64{0, 0.01, 0.3, 0.69, 0}},
+			{Index: 1, Status: "ok", Probabilities: []float64{0, 0, 0.97, 0.03, 0}},
+		}},
+		{ID: "r2", Type: "product", Photos: []credit.Photo{
+			{Index: 0, Status: "ok", Probabilities: []float64{0.01, 0.5, 0, 0.49, 0}},
+		}},
+	} {
+		d, err := policy.Decide(r)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%s: %s %d\n", d.ReviewID, d.Decision, d.Credit)
+		for _, reason := range d.Reasons {
+			fmt.Println("  " + reason)
+		}
+	}
+	// Output:
+	// r1: grant 1000
+	//   photo 0: P(qualifies for style) 0.30, P(does not) 0.70 (0.70 < 0.97 reject threshold): uncertain
+	//   photo 1: P(qualifies for style) 0.97 ≥ 0.93 (grant threshold): qualifies
+	//   any qualifying photo earns the credit: grant
+	// r2: reject 0
+	//   photo 0: P(qualifies for product) 0.01, P(does not) 0.99 ≥ 0.97 (reject threshold): does not qualify
+	//   no photo qualifies: reject
 }

@@ -21,11 +21,47 @@ const (
 	RequireAll = "all" // every photo must qualify
 )
 
+// The schemas of a policy file: what its thresholds are thresholds on.
+const (
+	// SchemaConfidence (1, the files written before the schema key
+	// existed) holds a threshold per class on the confidence of the
+	// photo's top class: grant when that class qualifies, reject when it
+	// does not.
+	SchemaConfidence = 1
+	// SchemaDecision (2, the current schema) holds a threshold per review
+	// type on the decision score: the probability that the photo qualifies
+	// for the review's type (grant), or that it does not (reject).
+	SchemaDecision = 2
+)
+
+// The guarantees calibration can give: which automatic decisions form a
+// family, whose share of wrong decisions is bounded on its own.
+const (
+	// PerDecision (the default) bounds the automatic grants, and the
+	// automatic rejects, each on its own (at delta/2 each), pooling the
+	// review types: a wrong payment and a wrong refusal are each bounded.
+	PerDecision = "per-decision"
+	// Overall bounds every automatic decision together (one family at
+	// delta): the figure a team quotes as "98% of automatic decisions are
+	// right".
+	Overall = "overall"
+	// PerReviewType bounds the grants and the rejects of each review type
+	// on its own (2 families a review type, delta shared among them).
+	PerReviewType = "per-review-type"
+)
+
+// Guarantees lists the guarantees, the default first.
+var Guarantees = []string{PerDecision, Overall, PerReviewType}
+
 // A Policy says which reviews earn credits and when the model's word is
 // enough to decide. It is read from a policy file (ParsePolicy), written by
 // calibrate (WithThresholds, WriteYAML), and used read-only by Decide:
 // share it, but do not change it while decisions are made.
 type Policy struct {
+	// Schema says what Thresholds are thresholds on: SchemaDecision (the
+	// zero value means the same) or SchemaConfidence (an old policy file,
+	// still read and decided as before).
+	Schema int
 	// Version names the policy; every decision records it. Required.
 	Version string
 	// Classes are the model's class names in index order, as in its class
@@ -33,9 +69,17 @@ type Policy struct {
 	Classes []string
 	// ReviewTypes holds the rule of each review type, by name.
 	ReviewTypes map[string]Rule
-	// Thresholds holds, per class, the confidence at which a photo of that
-	// class is decided without a person. A class with no entry is never
-	// decided automatically. ParsePolicy gives every class an entry.
+	// Guarantee is the guarantee the thresholds were calibrated for
+	// (PerDecision, Overall or PerReviewType; "" means PerDecision). It
+	// names the families of the certificate; Decide does not use it.
+	// SchemaConfidence policies have none.
+	Guarantee string
+	// Thresholds holds the thresholds at which a photo is decided without
+	// a person. Under SchemaDecision they are keyed by review type and are
+	// thresholds on the decision score; under SchemaConfidence they are
+	// keyed by class and are thresholds on the confidence of the photo's
+	// top class. A key with no entry is never decided automatically.
+	// ParsePolicy gives every review type (or class) an entry.
 	Thresholds map[string]Threshold
 	// Certificate says what the thresholds guarantee, as calibrate wrote
 	// it (nil when they were not calibrated). It is free-form: read and
@@ -53,8 +97,12 @@ type Rule struct {
 	Credit int64
 }
 
-// A Threshold holds the confidences at or above which a photo of one class
-// is decided automatically: Grant when its class qualifies for the review's
+// A Threshold holds the scores at or above which a photo is decided
+// automatically. Under SchemaDecision: Grant is the threshold on the
+// probability that the photo qualifies for the review's type, Reject the
+// threshold on the probability that it does not; both must be above 0.5,
+// so that no photo is both. Under SchemaConfidence: the confidence of the
+// photo's top class, Grant when that class qualifies for the review's
 // type, Reject when it does not. math.Inf(1) (written "never" in the file)
 // means that decision always goes to a person.
 type Threshold struct {
@@ -103,7 +151,7 @@ func (e *PolicyError) Error() string {
 
 // The keys of a policy file.
 var (
-	policyKeys    = []string{"version", "classes", "review_types", "thresholds", "certificate"}
+	policyKeys    = []string{"schema", "version", "classes", "review_types", "guarantee", "thresholds", "certificate"}
 	ruleKeys      = []string{"qualifying", "require", "credit"}
 	thresholdKeys = []string{"grant", "reject"}
 )
@@ -113,42 +161,136 @@ var (
 // earns 500 when a photo is a full shot of the product (class product), a
 // style review 1000 when a photo is a full-length shot of a person wearing
 // it (class full-length). Its classes are the labelling job's
-// (examples/groundtruth/label-categories.json).
+// (examples/groundtruth/label-categories.json); DefaultPolicyFor takes
+// them from the labels.
 func DefaultPolicy() *Policy {
-	p := &Policy{
-		Version: "default",
-		Classes: []string{"product", "packaging", "full-length", "half-length", "other"},
-		ReviewTypes: map[string]Rule{
-			"product": {Qualifying: []string{"product"}, Require: RequireAny, Credit: 500},
-			"style":   {Qualifying: []string{"full-length"}, Require: RequireAny, Credit: 1000},
-		},
-		Thresholds: map[string]Threshold{},
-	}
-	for _, c := range p.Classes {
-		p.Thresholds[c] = neverThreshold
+	p, err := DefaultPolicyFor([]string{"product", "packaging", "full-length", "half-length", "other"})
+	if err != nil {
+		panic(err) // the classes above hold both qualifying classes
 	}
 	return p
 }
 
-// ParsePolicy reads a policy file:
+// ErrNoDefaultRule is returned (wrapped) by DefaultPolicyFor for classes
+// that lack a class the rule of the business needs.
+var ErrNoDefaultRule = errors.New("the classes lack the qualifying classes of the default policy")
+
+// DefaultPolicyFor returns the rule of the business (see DefaultPolicy)
+// for a model with these classes, in index order (classes.json's names):
+// the qualifying classes are found by name, product for product reviews
+// and full-length for style reviews, and nothing is decided automatically
+// until the thresholds are calibrated. When a name is missing the error
+// wraps ErrNoDefaultRule and shows a policy file to start from, with the
+// classes given.
+func DefaultPolicyFor(classes []string) (*Policy, error) {
+	p := &Policy{
+		Schema:  SchemaDecision,
+		Version: "default",
+		Classes: slices.Clone(classes),
+		ReviewTypes: map[string]Rule{
+			"product": {Qualifying: []string{"product"}, Require: RequireAny, Credit: 500},
+			"style":   {Qualifying: []string{"full-length"}, Require: RequireAny, Credit: 1000},
+		},
+		Guarantee:  PerDecision,
+		Thresholds: map[string]Threshold{"product": neverThreshold, "style": neverThreshold},
+	}
+	var missing []string
+	for _, q := range []string{"product", "full-length"} {
+		if !slices.Contains(classes, q) {
+			missing = append(missing, q)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: no class named %s among %s; write a policy that names the classes that earn each credit, such as:\n\n%s",
+			ErrNoDefaultRule, orList(quoteAll(missing)), strings.Join(quoteAll(classes), ", "), ExamplePolicy(classes))
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ExamplePolicy is a policy file to start from for a model with these
+// classes: the first class qualifies for product reviews and the second
+// for style reviews, to be edited. It is what DefaultPolicyFor shows when
+// the classes lack the names it looks for.
+func ExamplePolicy(classes []string) string {
+	first, second := "CLASS", "CLASS"
+	if len(classes) > 0 {
+		first = classes[0]
+	}
+	if len(classes) > 1 {
+		second = classes[1]
+	}
+	var list []string
+	for _, c := range classes {
+		list = append(list, yamlName(c))
+	}
+	return fmt.Sprintf(`schema: 2
+version: "1"
+classes: [%s]   # the model's classes, in index order
+review_types:
+  # Which classes earn each credit: edit to your shop's rule.
+  product: {qualifying: [%s], require: any, credit: 500}
+  style: {qualifying: [%s], require: any, credit: 1000}
+guarantee: per-decision
+`, strings.Join(list, ", "), yamlName(first), yamlName(second))
+}
+
+// yamlName writes a class name as a YAML flow scalar, quoted when it needs
+// to be.
+func yamlName(s string) string {
+	plain := s != "" && !strings.ContainsAny(s, ":,[]{}#&*!|>'\"%@` \t") && !slices.Contains([]string{"true", "false", "null", "yes", "no", "on", "off", "~"}, strings.ToLower(s))
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		plain = false
+	}
+	if plain {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = strconv.Quote(x)
+	}
+	return out
+}
+
+// ParsePolicy reads a policy file, of the current schema:
 //
+//	schema: 2
 //	version: "2026-11-28.1"
 //	classes: [product, packaging, full-length, half-length, other]
 //	review_types:
 //	  product: {qualifying: [product], require: any, credit: 500}
 //	  style: {qualifying: [full-length], require: any, credit: 1000}
+//	guarantee: per-decision
+//	thresholds:
+//	  product: {grant: 0.93, reject: 0.97}
+//	  style: {grant: 0.93, reject: 0.97}
+//	certificate: {...}
+//
+// or of the first (a file with no schema key), whose thresholds are per
+// class, on the top class's confidence:
+//
+//	version: "2026-11-28.1"
+//	classes: [...]
+//	review_types: {...}
 //	thresholds:
 //	  product: {grant: 0.95, reject: 0.97}
 //	  packaging: {grant: never, reject: 0.9}
-//	certificate: {...}
 //
 // version, classes and review_types are required; require defaults to
-// any; a class missing from thresholds, or a grant or reject missing from
-// a class, is never. Unknown and repeated keys are errors, and so is
-// anything Validate refuses. Errors are *PolicyError.
+// any, guarantee to per-decision; a review type (or class) missing from
+// thresholds, or a grant or reject missing from one, is never. Unknown and
+// repeated keys are errors, and so is anything Validate refuses. Errors
+// are *PolicyError.
 //
-// The policy returned is complete: every rule's Require is set and every
-// class has a Threshold, so that WriteYAML writes it back as it reads.
+// The policy returned is complete: Schema, every rule's Require and the
+// Guarantee are set and every review type (or class) has a Threshold, so
+// that WriteYAML writes it back as it reads.
 func ParsePolicy(r io.Reader) (*Policy, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -191,12 +333,27 @@ func ParsePolicy(r io.Reader) (*Policy, error) {
 			p.ReviewTypes[name] = rule
 		}
 	}
-	for _, c := range p.Classes {
-		if _, ok := p.Thresholds[c]; !ok {
-			p.Thresholds[c] = neverThreshold
+	for _, k := range p.thresholdKeys() {
+		if _, ok := p.Thresholds[k]; !ok {
+			p.Thresholds[k] = neverThreshold
 		}
 	}
+	if p.Schema == SchemaDecision && p.Guarantee == "" {
+		p.Guarantee = PerDecision
+	}
 	return p, nil
+}
+
+// decides says whether p decides on decision scores (SchemaDecision).
+func (p *Policy) decides() bool { return p.Schema != SchemaConfidence }
+
+// thresholdKeys are the keys of Thresholds: the review types, sorted
+// (SchemaDecision), or the classes in index order (SchemaConfidence).
+func (p *Policy) thresholdKeys() []string {
+	if p.decides() {
+		return slices.Sorted(maps.Keys(p.ReviewTypes))
+	}
+	return p.Classes
 }
 
 // yamlError turns a YAML syntax error ("yaml: line 3: ...") into a
@@ -314,10 +471,19 @@ func (ps *policyParser) policy(root *yaml.Node) (*Policy, error) {
 	if isNull(root) {
 		return nil, &PolicyError{Line: root.Line, Reason: "empty policy, want a mapping with version, classes, review_types and thresholds"}
 	}
-	p := &Policy{ReviewTypes: map[string]Rule{}, Thresholds: map[string]Threshold{}}
+	p := &Policy{Schema: SchemaConfidence, ReviewTypes: map[string]Rule{}, Thresholds: map[string]Threshold{}}
 	err := ps.mapping(root, "", "a mapping with version, classes, review_types and thresholds", policyKeys, func(key string, k, v *yaml.Node) error {
 		var err error
 		switch key {
+		case "schema":
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || v.Decode(&p.Schema) != nil || (p.Schema != SchemaConfidence && p.Schema != SchemaDecision) {
+				return ps.errorf(v, key, "%s, want %d (thresholds on the decision score) or %d (per-class thresholds on the top class's confidence)", show(v), SchemaDecision, SchemaConfidence)
+			}
+		case "guarantee":
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+				return ps.errorf(v, key, "%s, want %s", show(v), orList(Guarantees))
+			}
+			p.Guarantee = v.Value
 		case "version":
 			p.Version, err = ps.version(v)
 		case "classes":
@@ -400,7 +566,7 @@ func (ps *policyParser) thresholds(n *yaml.Node, ts map[string]Threshold) error 
 	if isNull(n) {
 		return nil
 	}
-	return ps.mapping(n, "thresholds", "a mapping of classes to thresholds", nil, func(class string, _, v *yaml.Node) error {
+	return ps.mapping(n, "thresholds", "a mapping of review types (or, schema 1, classes) to thresholds", nil, func(class string, _, v *yaml.Node) error {
 		path := join("thresholds", class)
 		t := neverThreshold
 		err := ps.mapping(v, path, "a mapping with grant and reject, such as {grant: 0.95, reject: never}", thresholdKeys, func(key string, _, v *yaml.Node) error {
@@ -451,14 +617,19 @@ func show(n *yaml.Node) string {
 func thresholdOK(x float64) bool { return x >= 0 && x <= 1 || math.IsInf(x, 1) }
 
 // Validate reports the first rule of a policy file that p breaks, as a
-// *PolicyError naming the key path: a version; distinct, non-empty class
-// names; at least one review type, each with known, distinct qualifying
-// classes, require any or all (or "") and a credit ≥ 0; thresholds only
-// for known classes, each in [0, 1] or never. ParsePolicy calls it; so does
-// WriteYAML.
+// *PolicyError naming the key path: a known schema; a version; distinct,
+// non-empty class names; at least one review type, each with known,
+// distinct qualifying classes, require any or all (or "") and a credit ≥
+// 0; a known guarantee (none under SchemaConfidence); thresholds only for
+// known review types, each above 0.5 and at most 1, or never (under
+// SchemaConfidence: for known classes, each in [0, 1] or never).
+// ParsePolicy calls it; so does WriteYAML.
 func (p *Policy) Validate() error {
 	bad := func(path, format string, args ...any) error {
 		return &PolicyError{Path: path, Reason: fmt.Sprintf(format, args...)}
+	}
+	if p.Schema != 0 && p.Schema != SchemaConfidence && p.Schema != SchemaDecision {
+		return bad("schema", "%d, want %d (thresholds on the decision score) or %d (per-class thresholds on the top class's confidence)", p.Schema, SchemaDecision, SchemaConfidence)
 	}
 	if p.Version == "" {
 		return bad("version", "missing, want a string such as \"2026-11-28.1\"")
@@ -505,20 +676,50 @@ func (p *Policy) Validate() error {
 			return bad(join(path, "credit"), "%d, want a whole number ≥ 0", r.Credit)
 		}
 	}
-	for _, class := range slices.Sorted(maps.Keys(p.Thresholds)) {
-		t, path := p.Thresholds[class], join("thresholds", class)
-		if _, ok := index[class]; !ok {
-			return bad(path, "unknown class %s", known)
+	if !p.decides() {
+		if p.Guarantee != "" {
+			return bad("guarantee", "%q in a schema %d policy, whose thresholds are per class: want none, or schema: %d", p.Guarantee, SchemaConfidence, SchemaDecision)
 		}
-		if !thresholdOK(t.Grant) {
-			return bad(join(path, "grant"), "%s, want a number in [0, 1] or never", formatThreshold(t.Grant))
+		for _, class := range slices.Sorted(maps.Keys(p.Thresholds)) {
+			t, path := p.Thresholds[class], join("thresholds", class)
+			if _, ok := index[class]; !ok {
+				return bad(path, "unknown class %s", known)
+			}
+			if !thresholdOK(t.Grant) {
+				return bad(join(path, "grant"), "%s, want a number in [0, 1] or never", formatThreshold(t.Grant))
+			}
+			if !thresholdOK(t.Reject) {
+				return bad(join(path, "reject"), "%s, want a number in [0, 1] or never", formatThreshold(t.Reject))
+			}
 		}
-		if !thresholdOK(t.Reject) {
-			return bad(join(path, "reject"), "%s, want a number in [0, 1] or never", formatThreshold(t.Reject))
+		return nil
+	}
+	if p.Guarantee != "" && !slices.Contains(Guarantees, p.Guarantee) {
+		return bad("guarantee", "%q, want %s", p.Guarantee, orList(Guarantees))
+	}
+	types := "(review types: " + strings.Join(slices.Sorted(maps.Keys(p.ReviewTypes)), ", ") + ")"
+	for _, name := range slices.Sorted(maps.Keys(p.Thresholds)) {
+		t, path := p.Thresholds[name], join("thresholds", name)
+		if _, ok := p.ReviewTypes[name]; !ok {
+			if _, isClass := index[name]; isClass {
+				return bad(path, "a class, but schema %d thresholds are per review type %s; per-class thresholds are schema %d", SchemaDecision, types, SchemaConfidence)
+			}
+			return bad(path, "unknown review type %s", types)
+		}
+		if !decisionThresholdOK(t.Grant) {
+			return bad(join(path, "grant"), "%s, want a number above 0.5 and at most 1, or never (a threshold at or below 0.5 would both grant and reject a photo)", formatThreshold(t.Grant))
+		}
+		if !decisionThresholdOK(t.Reject) {
+			return bad(join(path, "reject"), "%s, want a number above 0.5 and at most 1, or never (a threshold at or below 0.5 would both grant and reject a photo)", formatThreshold(t.Reject))
 		}
 	}
 	return nil
 }
+
+// decisionThresholdOK says whether x is a threshold on a decision score:
+// above 0.5 (so that no photo is sure both to qualify and not to) and at
+// most 1, or never.
+func decisionThresholdOK(x float64) bool { return x > 0.5 && x <= 1 || math.IsInf(x, 1) }
 
 // formatThreshold writes a threshold as the policy file does: the shortest
 // decimal that reads back the same, or never.
@@ -571,23 +772,26 @@ func (p *Policy) RuleFor(reviewType string) (Rule, error) {
 }
 
 // WithThresholds returns a copy of p with the thresholds and certificate
-// replaced (nil clears them): what calibrate writes. Thresholds of classes
-// not in t are never, so that nothing outlives the certificate that
+// replaced (nil clears them): what calibrate writes. The keys of t are
+// those of p's schema (review types, or classes under SchemaConfidence);
+// those not in t are never, so that nothing outlives the certificate that
 // vouched for it. p is not changed, and the copy shares nothing with p, t
 // or certificate.
 func (p *Policy) WithThresholds(t map[string]Threshold, certificate map[string]any) *Policy {
 	q := &Policy{
+		Schema:      p.Schema,
 		Version:     p.Version,
 		Classes:     slices.Clone(p.Classes),
 		ReviewTypes: make(map[string]Rule, len(p.ReviewTypes)),
+		Guarantee:   p.Guarantee,
 		Thresholds:  make(map[string]Threshold, len(p.Classes)),
 	}
 	for name, r := range p.ReviewTypes {
 		r.Qualifying = slices.Clone(r.Qualifying)
 		q.ReviewTypes[name] = r
 	}
-	for _, c := range p.Classes {
-		q.Thresholds[c] = neverThreshold
+	for _, k := range q.thresholdKeys() {
+		q.Thresholds[k] = neverThreshold
 	}
 	maps.Copy(q.Thresholds, t)
 	if certificate != nil {
@@ -626,6 +830,21 @@ const policyHeader = `# reviewlens credit policy (read by credit.ParsePolicy).
 # review_types: the rule of each review type. A photo qualifies when its
 #   class is one of qualifying. require any: one qualifying photo earns the
 #   credit; all: every photo must qualify.
+# guarantee: what calibrate bounded: per-decision (the automatic grants, and
+#   the automatic rejects, each on its own), overall (every automatic
+#   decision together) or per-review-type (grants and rejects of each type).
+# thresholds: per review type, on the decision score. The model's
+#   probability that a photo qualifies (the sum of the probabilities of the
+#   qualifying classes) at or above grant: the photo surely qualifies; the
+#   probability that it does not at or above reject: it surely does not.
+#   Otherwise, or never: a person decides.
+# certificate: what the thresholds guarantee, as calibrate found them.`
+
+const policyHeaderConfidence = `# reviewlens credit policy (read by credit.ParsePolicy).
+#
+# review_types: the rule of each review type. A photo qualifies when its
+#   class is one of qualifying. require any: one qualifying photo earns the
+#   credit; all: every photo must qualify.
 # thresholds: per class, a photo is decided without a person when the
 #   model's confidence is at least the threshold: grant when its class
 #   qualifies for the review's type, reject when it does not. never: that
@@ -633,9 +852,12 @@ const policyHeader = `# reviewlens credit policy (read by credit.ParsePolicy).
 # certificate: what the thresholds guarantee, as calibrate found them.`
 
 // WriteYAML writes p as a policy file that ParsePolicy reads back the
-// same: a comment header, then version, classes, the review types by name,
-// the thresholds of every class in class order (never where p has none)
-// and the certificate. A policy that Validate refuses is not written.
+// same: a comment header, then the schema (SchemaDecision only: a
+// SchemaConfidence policy is written as the files of its time, with no
+// schema key), version, classes, the review types by name, the guarantee,
+// the thresholds of every review type by name (of every class in class
+// order, SchemaConfidence), never where p has none, and the certificate.
+// A policy that Validate refuses is not written.
 func (p *Policy) WriteYAML(w io.Writer) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("write policy: %w", err)
@@ -652,6 +874,9 @@ func (p *Policy) WriteYAML(w io.Writer) error {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v *yaml.Node) { root.Content = append(root.Content, str(key), v) }
 
+	if p.decides() {
+		add("schema", plain(strconv.Itoa(SchemaDecision)))
+	}
 	version := str(p.Version)
 	version.Style = yaml.DoubleQuotedStyle
 	add("version", version)
@@ -671,9 +896,14 @@ func (p *Policy) WriteYAML(w io.Writer) error {
 		}})
 	}
 	add("review_types", rules)
+	header := policyHeaderConfidence
+	if p.decides() {
+		header = policyHeader
+		add("guarantee", str(cmp.Or(p.Guarantee, PerDecision)))
+	}
 
 	thresholds := &yaml.Node{Kind: yaml.MappingNode}
-	for _, c := range p.Classes {
+	for _, c := range p.thresholdKeys() {
 		t, ok := p.Thresholds[c]
 		if !ok {
 			t = neverThreshold
@@ -693,7 +923,7 @@ func (p *Policy) WriteYAML(w io.Writer) error {
 		add("certificate", cert)
 	}
 
-	doc := &yaml.Node{Kind: yaml.DocumentNode, HeadComment: policyHeader, Content: []*yaml.Node{root}}
+	doc := &yaml.Node{Kind: yaml.DocumentNode, HeadComment: header, Content: []*yaml.Node{root}}
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -72,6 +74,7 @@ func writePolicy(tb testing.TB, p *Policy) []byte {
 func TestParsePolicy(t *testing.T) {
 	got := parsePolicyFile(t, "policy.yaml")
 	want := &Policy{
+		Schema:  SchemaConfidence, // a file with no schema key
 		Version: "2026.1128",
 		Classes: []string{"product", "packaging", "full-length", "half-length", "other"},
 		ReviewTypes: map[string]Rule{
@@ -172,9 +175,17 @@ func TestParsePolicyReadError(t *testing.T) {
 // and that the golden file reads back to the same policy and writes the
 // same bytes. Refresh with go test ./credit -run TestPolicyGolden -update.
 func TestPolicyGolden(t *testing.T) {
-	p := parsePolicyFile(t, "policy.yaml")
+	for _, name := range []string{"policy", "policy-v2"} {
+		t.Run(name, func(t *testing.T) { testPolicyGolden(t, name) })
+	}
+}
+
+// testPolicyGolden reads testdata/NAME.yaml and writes it as
+// testdata/NAME.golden.yaml, which reads back the same.
+func testPolicyGolden(t *testing.T, name string) {
+	p := parsePolicyFile(t, name+".yaml")
 	out := writePolicy(t, p)
-	policyGolden(t, "policy.golden.yaml", out)
+	policyGolden(t, name+".golden.yaml", out)
 
 	back, err := ParsePolicy(bytes.NewReader(out))
 	if err != nil {
@@ -207,11 +218,21 @@ func TestPolicyRoundTrip(t *testing.T) {
 	}{
 		{"default", DefaultPolicy()},
 		{"calibrated", DefaultPolicy().WithThresholds(map[string]Threshold{
+			"product": {Grant: 0.953125, Reject: 1},
+			"style":   {Grant: math.Inf(1), Reject: 0.5 + 1e-7},
+		}, cert)},
+		{"overall", func() *Policy {
+			p := DefaultPolicy()
+			p.Guarantee = Overall
+			return p.WithThresholds(map[string]Threshold{"product": {Grant: 0.9, Reject: 0.9}}, nil)
+		}()},
+		{"schema 1, calibrated", confidencePolicy().WithThresholds(map[string]Threshold{
 			"product":     {Grant: 0.953125, Reject: 1},
 			"full-length": {Grant: 0, Reject: 0.1 + 0.2},
 			"packaging":   {Grant: math.Inf(1), Reject: 1e-7},
 		}, cert)},
 		{"names that look like other things", &Policy{
+			Schema:      SchemaConfidence,
 			Version:     "2026",
 			Classes:     []string{"true", "1", "null", "never", "a: b", "#hash"},
 			ReviewTypes: map[string]Rule{"yes": {Qualifying: []string{"1", "null"}, Require: RequireAll, Credit: 0}},
@@ -238,13 +259,31 @@ func TestPolicyRoundTrip(t *testing.T) {
 	}
 }
 
+// confidencePolicy is the default rule as a schema 1 policy: per-class
+// thresholds, every one never.
+func confidencePolicy() *Policy {
+	p := DefaultPolicy()
+	p.Schema, p.Guarantee = SchemaConfidence, ""
+	p.Thresholds = map[string]Threshold{}
+	for _, c := range p.Classes {
+		p.Thresholds[c] = neverThreshold
+	}
+	return p
+}
+
 func TestDefaultPolicy(t *testing.T) {
 	p := DefaultPolicy()
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range p.Classes {
-		if got := p.Thresholds[c]; !math.IsInf(got.Grant, 1) || !math.IsInf(got.Reject, 1) {
+	if p.Schema != SchemaDecision || p.Guarantee != PerDecision {
+		t.Errorf("schema %d, guarantee %q: want %d and %s", p.Schema, p.Guarantee, SchemaDecision, PerDecision)
+	}
+	if got, want := slices.Sorted(maps.Keys(p.Thresholds)), []string{"product", "style"}; !slices.Equal(got, want) {
+		t.Errorf("thresholds for %v, want for the review types %v", got, want)
+	}
+	for c, got := range p.Thresholds {
+		if !math.IsInf(got.Grant, 1) || !math.IsInf(got.Reject, 1) {
 			t.Errorf("thresholds of %s: %+v, want never and never", c, got)
 		}
 	}
@@ -382,13 +421,38 @@ func TestPolicyValidate(t *testing.T) {
 		}, `review_types.style.qualifying[1]: unknown class "selfie" (classes: product, packaging, full-length, half-length, other)`},
 		{"require", func(p *Policy) { p.ReviewTypes["style"] = Rule{Qualifying: []string{"full-length"}, Require: "ANY"} }, `review_types.style.require: "ANY", want any or all`},
 		{"credit", func(p *Policy) { p.ReviewTypes["style"] = Rule{Qualifying: []string{"full-length"}, Credit: -1} }, `review_types.style.credit: -1, want a whole number ≥ 0`},
-		{"threshold of an unknown class", func(p *Policy) { p.Thresholds["selfie"] = Threshold{} }, `thresholds.selfie: unknown class (classes: product, packaging, full-length, half-length, other)`},
-		{"NaN", func(p *Policy) { p.Thresholds["other"] = Threshold{Grant: math.NaN()} }, `thresholds.other.grant: NaN, want a number in [0, 1] or never`},
-		{"minus infinity", func(p *Policy) { p.Thresholds["other"] = Threshold{Reject: math.Inf(-1)} }, `thresholds.other.reject: -Inf, want a number in [0, 1] or never`},
-		{"above one", func(p *Policy) { p.Thresholds["other"] = Threshold{Reject: 1.25} }, `thresholds.other.reject: 1.25, want a number in [0, 1] or never`},
+		{"threshold of an unknown review type", func(p *Policy) { p.Thresholds["selfie"] = Threshold{Grant: 0.9, Reject: 0.9} }, `thresholds.selfie: unknown review type (review types: product, style)`},
+		{"a class threshold in schema 2", func(p *Policy) { p.Thresholds["packaging"] = Threshold{Grant: 0.9, Reject: 0.9} }, `thresholds.packaging: a class, but schema 2 thresholds are per review type (review types: product, style); per-class thresholds are schema 1`},
+		{"decision threshold of 0.5", func(p *Policy) { p.Thresholds["style"] = Threshold{Grant: 0.5, Reject: 0.9} }, `thresholds.style.grant: 0.5, want a number above 0.5 and at most 1, or never (a threshold at or below 0.5 would both grant and reject a photo)`},
+		{"decision threshold NaN", func(p *Policy) { p.Thresholds["style"] = Threshold{Grant: 0.9, Reject: math.NaN()} }, `thresholds.style.reject: NaN, want a number above 0.5 and at most 1, or never (a threshold at or below 0.5 would both grant and reject a photo)`},
+		{"unknown guarantee", func(p *Policy) { p.Guarantee = "per-class" }, `guarantee: "per-class", want per-decision, overall or per-review-type`},
+		{"unknown schema", func(p *Policy) { p.Schema = 3 }, `schema: 3, want 2 (thresholds on the decision score) or 1 (per-class thresholds on the top class's confidence)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := DefaultPolicy()
+			tc.change(p)
+			err := p.Validate()
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("error\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(p *Policy)
+		want   string
+	}{
+		{"schema 1: threshold of an unknown class", func(p *Policy) { p.Thresholds["selfie"] = Threshold{} }, `thresholds.selfie: unknown class (classes: product, packaging, full-length, half-length, other)`},
+		{"schema 1: NaN", func(p *Policy) { p.Thresholds["other"] = Threshold{Grant: math.NaN()} }, `thresholds.other.grant: NaN, want a number in [0, 1] or never`},
+		{"schema 1: minus infinity", func(p *Policy) { p.Thresholds["other"] = Threshold{Reject: math.Inf(-1)} }, `thresholds.other.reject: -Inf, want a number in [0, 1] or never`},
+		{"schema 1: above one", func(p *Policy) { p.Thresholds["other"] = Threshold{Reject: 1.25} }, `thresholds.other.reject: 1.25, want a number in [0, 1] or never`},
+		{"schema 1: a guarantee", func(p *Policy) { p.Guarantee = Overall }, `guarantee: "overall" in a schema 1 policy, whose thresholds are per class: want none, or schema: 2`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := confidencePolicy()
 			tc.change(p)
 			err := p.Validate()
 			if err == nil {
@@ -444,4 +508,44 @@ func FuzzParsePolicy(f *testing.F) {
 			t.Fatalf("written twice, differs:\n%s\nthen\n%s", out.Bytes(), again.Bytes())
 		}
 	})
+}
+
+func TestDefaultPolicyFor(t *testing.T) {
+	p, err := DefaultPolicyFor([]string{"package", "product", "full-length", "half-length"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Classes, []string{"package", "product", "full-length", "half-length"}; !slices.Equal(got, want) {
+		t.Errorf("classes %v, want %v", got, want)
+	}
+	if got := p.ReviewTypes["style"].Qualifying; !slices.Equal(got, []string{"full-length"}) {
+		t.Errorf("style qualifying %v, want [full-length]", got)
+	}
+
+	shop := []string{"box", "item: worn", "outfit", "true"}
+	_, err = DefaultPolicyFor(shop)
+	if !errors.Is(err, ErrNoDefaultRule) {
+		t.Fatalf("error %v, want it to wrap ErrNoDefaultRule", err)
+	}
+	for _, want := range []string{`no class named "product" or "full-length" among "box", "item: worn", "outfit", "true"`, ExamplePolicy(shop)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	// The example reads as a policy, for those classes.
+	ex, err := ParsePolicy(strings.NewReader(ExamplePolicy(shop)))
+	if err != nil {
+		t.Fatalf("the example does not read: %v\n%s", err, ExamplePolicy(shop))
+	}
+	if !slices.Equal(ex.Classes, shop) || ex.Schema != SchemaDecision {
+		t.Errorf("example: classes %v, schema %d", ex.Classes, ex.Schema)
+	}
+}
+
+// The shipped example policy reads, and is a schema 2 policy.
+func TestExamplePolicyFile(t *testing.T) {
+	p := parsePolicyFile(t, "../../examples/policy.yaml")
+	if p.Schema != SchemaDecision || p.Guarantee == "" || len(p.ReviewTypes) == 0 {
+		t.Errorf("examples/policy.yaml: %+v", p)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ var allMethods = []struct {
 	{"fixed sequence", MethodFixedSequence},
 	{"quantiles", MethodQuantiles},
 	{"SGR", MethodSGR},
+	{"allowance from the top", MethodAllowanceTop},
 }
 
 // checkSelection holds a selection to what its fields promise about data.
@@ -61,10 +63,18 @@ func checkSelection(tb testing.TB, data []Scored, opts SelectOptions, sel Select
 	if sel.CertifiedAccuracy < opts.TargetAccuracy-1e-12 || sel.CertifiedAccuracy > sel.Accuracy {
 		tb.Errorf("CertifiedAccuracy = %g, want between the target %g and the accuracy %g", sel.CertifiedAccuracy, opts.TargetAccuracy, sel.Accuracy)
 	}
-	if opts.Method != MethodSGR {
-		if got, want := sel.CertifiedAccuracy, 1-UpperBound(k, n, opts.Delta); got != want {
-			tb.Errorf("CertifiedAccuracy = %g, want 1 − UpperBound(%d, %d, %g) = %g", got, k, n, opts.Delta, want)
-		}
+	if got, want := sel.CertifiedAccuracy, 1-UpperBound(k, n, sel.Level); got != want {
+		tb.Errorf("CertifiedAccuracy = %g, want 1 − UpperBound(%d, %d, %g) = %g", got, k, n, sel.Level, want)
+	}
+	levels := map[Method][]float64{
+		MethodDefault: {0.8 * opts.Delta, 0.2 * opts.Delta}, MethodAllowance: {0.8 * opts.Delta, 0.2 * opts.Delta},
+		MethodSGR: {opts.Delta / float64(sgrProbes(len(data)))},
+	}[opts.Method]
+	if levels == nil {
+		levels = []float64{opts.Delta}
+	}
+	if !slices.ContainsFunc(levels, func(l float64) bool { return math.Abs(l-sel.Level) < 1e-12 }) {
+		tb.Errorf("Level = %g, want one of %v", sel.Level, levels)
 	}
 }
 
@@ -88,10 +98,14 @@ func separable(right, wrong int, tied bool) []Scored {
 
 func TestSelectSeparable(t *testing.T) {
 	opts := SelectOptions{TargetAccuracy: 0.98, Delta: 0.05}
-	need := allowance(0.02, 0.05, 2000)
-	// The allowance walk stops at a count where the errors allowed grow:
-	// at the last need[j] within the 1800 right photos.
-	stepBelow := need[sort.SearchInts(need, 1801)-1]
+	// An allowance walk stops at a count where the errors allowed grow:
+	// at the last need[j] within the 1800 right photos, need being the
+	// table at its level. The default keeps the lower of its two walks'.
+	stepBelow := func(delta float64) int {
+		need := allowance(0.02, delta, 2000)
+		return need[sort.SearchInts(need, 1801)-1]
+	}
+	stepDefault := max(stepBelow(0.8*0.05), stepBelow(0.2*0.05))
 
 	t.Run("tied wrong photos", func(t *testing.T) {
 		// All wrong photos share a score: they are all in or all out, and
@@ -113,8 +127,12 @@ func TestSelectSeparable(t *testing.T) {
 						t.Errorf("threshold %g with %d photos, want %g with all 1800 right ones", got, sel.N, want)
 					}
 				case MethodDefault, MethodAllowance:
-					if sel.N != stepBelow {
-						t.Errorf("%d photos, want %d, the last allowance step within the right ones", sel.N, stepBelow)
+					if sel.N != stepDefault {
+						t.Errorf("%d photos, want %d, the last allowance step within the right ones", sel.N, stepDefault)
+					}
+				case MethodAllowanceTop:
+					if want := stepBelow(0.05); sel.N != want {
+						t.Errorf("%d photos, want %d, the last allowance step within the right ones", sel.N, want)
 					}
 				default:
 					if sel.N < 1800*0.95 {
@@ -138,7 +156,7 @@ func TestSelectSeparable(t *testing.T) {
 				if !sel.Certified {
 					t.Fatalf("not certified: %s", sel.Reason)
 				}
-				if got := sel.N - sel.K; got < 1800*0.95 && got != stepBelow {
+				if got := sel.N - sel.K; got < 1800*0.95 && got != stepDefault && got != stepBelow(0.05) {
 					t.Errorf("%d right photos decided, want nearly all 1800", got)
 				}
 				if sel.K > 0 && sel.N-sel.K != 1800 {
@@ -212,11 +230,20 @@ func TestSelectReasonTooManyErrors(t *testing.T) {
 	for i := range 1000 {
 		data = append(data, Scored{Score: float64(1000-i) / 1000, Wrong: i%10 == 3})
 	}
-	sel := Select(data, SelectOptions{TargetAccuracy: 0.98, Delta: 0.05})
-	// 1000 photos: the walk starts at the top 149, 15 of them wrong.
-	want := "too many errors: 15 wrong among the 149 photos with the highest scores (89.93% right), where certifying 98% allows at most 0"
-	if sel.Reason != want {
-		t.Errorf("Reason = %q\nwant      %q", sel.Reason, want)
+	for _, tc := range []struct {
+		method Method
+		want   string
+	}{
+		// 1000 photos: the default's deep walk starts at the top 473 (at
+		// most half), 47 of them wrong.
+		{MethodDefault, "too many errors: 47 wrong among the 473 photos with the highest scores (90.06% right), where certifying 98% allows at most 4"},
+		// The walk from the top starts at the top 149, 15 of them wrong.
+		{MethodAllowanceTop, "too many errors: 15 wrong among the 149 photos with the highest scores (89.93% right), where certifying 98% allows at most 0"},
+	} {
+		sel := Select(data, SelectOptions{TargetAccuracy: 0.98, Delta: 0.05, Method: tc.method})
+		if sel.Reason != tc.want {
+			t.Errorf("method %d: Reason = %q\nwant      %q", tc.method, sel.Reason, tc.want)
+		}
 	}
 }
 
@@ -256,7 +283,7 @@ func TestSelectGuarantee(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		model  simModel
+		model  studyModel
 		target float64
 		n      int
 	}{
@@ -285,7 +312,7 @@ func TestSelectGuarantee(t *testing.T) {
 						if sel.Certified {
 							certified++
 						}
-						if tt.model.violates(sel, 1-tt.target) {
+						if violates(tt.model, sel, 1-tt.target) {
 							violations++
 						}
 						mu.Unlock()
@@ -311,7 +338,8 @@ func TestSelectProcedure(t *testing.T) {
 		method Method
 		want   string
 	}{
-		{MethodDefault, "Learn-then-Test fixed sequence, Clopper–Pearson bound at delta 0.05: thresholds at the counts of photos where the errors allowed grow by one (149, 236, 313, 386, …), from the first with 313 photos (2 errors allowed), until the first that fails"},
+		{MethodDefault, "two walks, keeping the lower threshold they certify: Learn-then-Test fixed sequence, Clopper–Pearson bound at delta 0.04: thresholds at the counts of photos where the errors allowed grow by one (160, 249, 328, 402, …), from the first with 1479 photos (20 errors allowed), until the first that fails; and Learn-then-Test fixed sequence, Clopper–Pearson bound at delta 0.01: thresholds at the counts of photos where the errors allowed grow by one (228, 330, 418, 499, …), from the first with 330 photos (1 errors allowed), until the first that fails"},
+		{MethodAllowanceTop, "Learn-then-Test fixed sequence, Clopper–Pearson bound at delta 0.05: thresholds at the counts of photos where the errors allowed grow by one (149, 236, 313, 386, …), from the first with 313 photos (2 errors allowed), until the first that fails"},
 		{MethodFixedSequence, "Learn-then-Test fixed sequence, Clopper–Pearson bound at delta 0.05: thresholds 1, 1−1/1000, …, 0 from the top, from the first with 149 photos, until the first that fails"},
 		{MethodQuantiles, "Learn-then-Test fixed sequence, Clopper–Pearson bound at delta 0.05: thresholds taking the top 1/50, 2/50, … of the photos, from the first with 149 photos, until the first that fails"},
 		{MethodSGR, "SGR (Geifman and El-Yaniv 2017): binary search over the sorted scores, 12 probes each tested at delta 0.05/12 with the Clopper–Pearson bound, keeping the passing probe with the most photos"},
@@ -386,7 +414,7 @@ func ExampleSelect() {
 	few := Select(data[:100], SelectOptions{TargetAccuracy: 0.98, Delta: 0.05})
 	fmt.Println(few.Certified, few.Reason)
 	// Output:
-	// certified true: decide at score >= 0.7428
-	// 1030 photos (25.8%), 13 wrong: accuracy 98.74%, certified 98.00%
+	// certified true: decide at score >= 0.7665
+	// 935 photos (23.4%), 9 wrong: accuracy 99.04%, certified 98.00%
 	// false only 100 calibration photos; at least 149 are needed to certify 98% even with no error
 }

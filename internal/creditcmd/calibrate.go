@@ -121,7 +121,7 @@ func Calibrate(ctx context.Context, store *storage.Storage, cfg CalibrateConfig)
 		case trueClass == "":
 			skipped["label without class name"]++
 		default:
-			set = append(set, credit.Labelled{Predicted: p.ClassName, Confidence: p.Confidence, True: trueClass})
+			set = append(set, credit.Labelled{Predicted: p.ClassName, Confidence: p.Confidence, Probabilities: p.Probabilities, True: trueClass})
 		}
 	}
 	if len(set) == 0 {

@@ -161,6 +161,7 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 		if p, ok := byPhoto[key{r.ReviewID, r.ImageIndex}]; ok {
 			if p.ImageURI == r.ImageURI {
 				ph.Status, ph.Class, ph.Confidence, ph.Reason = p.Status, p.ClassName, p.Confidence, p.Reason
+				ph.Probabilities = p.Probabilities
 			} else {
 				ph.Status = statusMismatch
 				ph.Reason = fmt.Sprintf("the prediction is of %s, not of this review's photo %s", clip.Q(p.ImageURI), clip.Q(r.ImageURI))

@@ -90,8 +90,8 @@ func TestCalibrateThenCredit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cal.Photos != 20000 || len(cal.Families) != 4 {
-		t.Fatalf("calibrated on %d photos, %d families; want 20000 and 4 (2 review types × grant, reject)", cal.Photos, len(cal.Families))
+	if cal.Photos != 20000 || len(cal.Families) != 2 {
+		t.Fatalf("calibrated on %d photos, %d families; want 20000 and 2 (grants and rejects, review types pooled)", cal.Photos, len(cal.Families))
 	}
 	certified := 0
 	for _, f := range cal.Families {
@@ -166,7 +166,7 @@ func TestCalibrateThenCredit(t *testing.T) {
 	if d := got["r-4"]; d.Decision.Decision != credit.Manual || len(d.Reasons) != 1 || !strings.Contains(d.Reasons[0], "review_type") {
 		t.Errorf("r-4 = %+v: a review with a bad row goes to a person, saying why", d)
 	}
-	if d := got["r-1"]; policy.Thresholds["full-length"].Grant <= 0.999 && d.Decision.Decision != credit.Grant {
-		t.Errorf("r-1 = %+v: a full-length photo above the grant threshold %v earns the credit", d, policy.Thresholds["full-length"].Grant)
+	if d := got["r-1"]; policy.Thresholds["style"].Grant <= 0.999 && d.Decision.Decision != credit.Grant {
+		t.Errorf("r-1 = %+v: a photo whose P(qualifies for style) is above the grant threshold %v earns the credit", d, policy.Thresholds["style"].Grant)
 	}
 }

@@ -10,19 +10,26 @@
 // printed, or read on a phone. It has these parts:
 //
 //   - a header: the title, when it was made (UTC), the policy version, the
-//     target accuracy a* and δ, and in one plain sentence what is
-//     guaranteed ("With probability at least 95% over the calibration set,
-//     at least 98% of automatic grants are right.");
-//   - a card per decision family: the operating point (threshold,
-//     coverage, empirical and certified accuracy, N and K) or, when the
-//     family is not certified, why, and that everything goes to a person;
-//     and its risk–coverage curve (spec/policy.md §1.1) with the upper
-//     bound, the target risk and the chosen point;
+//     guarantee, the target accuracy a* (per decision when they differ)
+//     and δ, and in one plain sentence what is guaranteed ("With
+//     probability at least 95% over the calibration set, at least 98% of
+//     automatic grants are right."). It never contradicts the day below
+//     it: a day with automatic decisions and no certified family says
+//     that those decisions carry no guarantee;
+//   - a card per decision family: the operating point (threshold on the
+//     decision score, coverage, empirical and certified accuracy, N and K)
+//     or, when the family is not certified, why, and that everything goes
+//     to a person; what more labelled photos would buy; and its
+//     risk–coverage curve (spec/policy.md §1.1) with the upper bound, the
+//     target risk and the chosen point (not in a credit report, whose
+//     families come from the policy's certificate: PolicyData);
 //   - the confusion matrix of the calibration set, shaded by row;
 //   - a reliability diagram per predicted class (§1.6), with its ECE;
-//   - for a day's decisions: the automation rate next to the reference
-//     case's 76%, grants, rejects and manual reviews, the credits granted,
-//     why reviews went to a person, and a table per review type (§3.1);
+//   - for a day's decisions: the automation rate next to the coverage the
+//     certificate expects and the reference case's 76%, grants, rejects
+//     and manual reviews, the share of them under a certified family, the
+//     credits granted, why reviews went to a person, and a table per review
+//     type (§3.1);
 //   - notes.
 //
 // # Numbers
@@ -69,8 +76,15 @@ type Data struct {
 	// TargetAccuracy is a*, the accuracy each certified family guarantees,
 	// e.g. 0.98; Delta is δ, the chance the guarantee fails over the draw of
 	// the calibration set, e.g. 0.05. Out of (0, 1), the page states no
-	// guarantee.
+	// guarantee. A family's own Target, when set, is its a*.
 	TargetAccuracy, Delta float64
+	// Guarantee names the guarantee ("per-decision", "overall",
+	// "per-review-type"); "" leaves it out.
+	Guarantee string
+	// CertifiedCoverage is the share of the calibration set's candidate
+	// decisions the certified families decide automatically: what a day
+	// like it should see automated. NaN or 0 leaves it out.
+	CertifiedCoverage float64
 	// Families are the decision families, one card each, in this order.
 	Families []Family
 	// Classes are the class names in index order, for Confusion.
@@ -109,6 +123,14 @@ type Family struct {
 	Reason string
 	// Procedure names how the threshold was chosen (algorithm, grid, n_min).
 	Procedure string
+	// Target is the family's target accuracy, when it is not
+	// Data.TargetAccuracy (0).
+	Target float64
+	// MoreData says what more labelled photos would buy ("" for nothing).
+	MoreData string
+	// Photos is the number of calibration decisions in the family (0 when
+	// not known).
+	Photos int
 }
 
 // CurvePoint is the curve at one threshold: Coverage = N/n, Risk = K/N the
@@ -184,12 +206,13 @@ type page struct {
 	Title         string
 	Generated     string
 	PolicyVersion string
-	Target        string // "98%", or "" when not set
+	Guarantee     string // "per-decision", or ""
+	Target        string // "98%", "99% for grants, 97% for rejects", or "" when not set
 	Delta         string // "0.05"
 	Confidence    string // "95%"
 	NCertified    int
 	NFamilies     int
-	Guarantee     string // the plain sentence
+	Lead          string // the plain sentence
 	Scope         string // what the guarantee is relative to
 	ToPerson      string // the families whose reviews all go to a person
 	Families      []family
@@ -211,7 +234,8 @@ type family struct {
 	N, K      string
 	Reason    string
 	Procedure string
-	Plot      *rcPlot
+	MoreData  string
+	Plot      *rcPlot // nil when the family has no curve
 }
 
 func newPage(d Data) *page {
@@ -227,9 +251,13 @@ func newPage(d Data) *page {
 	if !d.GeneratedAt.IsZero() {
 		p.Generated = d.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
+	p.Guarantee = d.Guarantee
 	valid := d.TargetAccuracy > 0 && d.TargetAccuracy <= 1 && d.Delta > 0 && d.Delta < 1
 	if d.TargetAccuracy > 0 && d.TargetAccuracy <= 1 {
 		p.Target = pctAsSet(d.TargetAccuracy)
+	}
+	if t := familyTargets(d); t != "" {
+		p.Target = t
 	}
 	if d.Delta > 0 && d.Delta < 1 {
 		p.Delta = strconv.FormatFloat(d.Delta, 'g', -1, 64)
@@ -243,7 +271,11 @@ func newPage(d Data) *page {
 	var certified []Family
 	var toPerson []string
 	for i, f := range d.Families {
-		p.Families = append(p.Families, newFamily(f, i, targetRisk, p.Target))
+		risk, target := targetRisk, p.Target
+		if f.Target > 0 && f.Target < 1 {
+			risk, target = 1-f.Target, pctAsSet(f.Target)
+		}
+		p.Families = append(p.Families, newFamily(f, i, risk, target))
 		if f.Certified {
 			certified = append(certified, f)
 		} else {
@@ -251,15 +283,28 @@ func newPage(d Data) *page {
 		}
 	}
 	p.NCertified = len(certified)
+	automatic := 0 // the day's automatic decisions
+	if d.Day != nil {
+		automatic = d.Day.Grant + d.Day.Reject
+	}
 	switch {
+	case len(certified) == 0 && automatic > 0:
+		// The thresholds decided, but no certificate vouches for them: say
+		// so rather than contradict the day below.
+		why := "The policy carries no certificate from calibrate"
+		if len(d.Families) > 0 {
+			why = "No family of the policy's certificate is certified"
+		}
+		p.Lead = fmt.Sprintf("%s, yet %s reviews (%s) were decided automatically by its thresholds: those decisions carry no guarantee.",
+			why, count(int64(automatic)), pct(share(int64(automatic), int64(d.Day.Reviews))))
 	case len(d.Families) == 0:
-		p.Guarantee = "The policy has no decision families, so nothing is decided automatically: every review goes to a person."
+		p.Lead = "The policy has no decision families, so nothing is decided automatically: every review goes to a person."
 	case len(certified) == 0:
-		p.Guarantee = "No family is certified, so nothing is decided automatically: every review goes to a person."
+		p.Lead = "No family is certified, so nothing is decided automatically: every review goes to a person."
 	case !valid:
-		p.Guarantee = "The target accuracy or δ is not set, so this page states no guarantee."
+		p.Lead = "The target accuracy or δ is not set, so this page states no guarantee."
 	default:
-		p.Guarantee = guarantee(certified, p.Target, p.Confidence)
+		p.Lead = guarantee(certified, d.TargetAccuracy, d.Delta)
 		p.Scope = "It holds for photos like those of the calibration set, judged by its labels."
 		if len(toPerson) > 0 {
 			p.ToPerson = "Not certified: " + strings.Join(toPerson, "; ") + ". Its reviews go to a person."
@@ -276,20 +321,28 @@ func newPage(d Data) *page {
 		p.Reliability = append(p.Reliability, newReliability(r, i))
 	}
 	if d.Day != nil {
-		p.Day = newDay(d.Day)
+		p.Day = newDay(d.Day, d.CertifiedCoverage)
 	}
 	return p
 }
 
-// guarantee says what the certified families guarantee, grants first.
-func guarantee(certified []Family, target, confidence string) string {
-	seen := map[string]bool{}
-	var decisions []string
+// guarantee says what the certified families guarantee, grants first, at
+// each family's target (target when it has none).
+func guarantee(certified []Family, target, delta float64) string {
+	type part struct {
+		key    string
+		target float64
+	}
+	var parts []part
+	seen := map[part]bool{}
 	for _, f := range certified {
-		k := decisionKey(f.Decision)
-		if !seen[k] {
-			seen[k] = true
-			decisions = append(decisions, k)
+		pt := part{key: decisionKey(f.Decision), target: target}
+		if f.Target > 0 && f.Target < 1 {
+			pt.target = f.Target
+		}
+		if !seen[pt] {
+			seen[pt] = true
+			parts = append(parts, pt)
 		}
 	}
 	rank := func(k string) int {
@@ -298,29 +351,65 @@ func guarantee(certified []Family, target, confidence string) string {
 			return 0
 		case "reject":
 			return 1
+		case "":
+			return 2
 		}
-		return 2
+		return 3
 	}
-	slices.SortStableFunc(decisions, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
+	slices.SortStableFunc(parts, func(a, b part) int {
+		if ra, rb := rank(a.key), rank(b.key); ra != rb {
 			return ra - rb
 		}
-		return strings.Compare(a, b)
+		return strings.Compare(a.key, b.key)
 	})
-	var parts []string
-	for _, k := range decisions {
+	var out []string
+	for _, pt := range parts {
 		var what string
-		switch k {
+		switch pt.key {
 		case "grant":
 			what = "automatic grants"
 		case "reject":
 			what = "automatic rejects"
+		case "":
+			what = "all automatic decisions"
 		default:
-			what = "automatic " + strconv.Quote(k) + " decisions"
+			what = "automatic " + strconv.Quote(pt.key) + " decisions"
 		}
-		parts = append(parts, "at least "+target+" of "+what+" are right")
+		out = append(out, "at least "+pctAsSet(pt.target)+" of "+what+" are right")
 	}
-	return "With probability at least " + confidence + " over the calibration set, " + strings.Join(parts, ", and ") + "."
+	return "With probability at least " + pctAsSet(1-delta) + " over the calibration set, " + strings.Join(out, ", and ") + "."
+}
+
+// familyTargets shows the families' own targets when they differ from
+// one another: "99% for grants, 97% for rejects"; "" when they agree.
+func familyTargets(d Data) string {
+	byDecision := map[string]float64{}
+	var keys []string
+	distinct := map[float64]bool{}
+	for _, f := range d.Families {
+		t := f.Target
+		if !(t > 0 && t < 1) {
+			t = d.TargetAccuracy
+		}
+		k := decisionKey(f.Decision)
+		if _, ok := byDecision[k]; !ok {
+			keys = append(keys, k)
+		}
+		byDecision[k] = t
+		distinct[t] = true
+	}
+	if len(distinct) < 2 {
+		return ""
+	}
+	var parts []string
+	for _, k := range keys {
+		name := k + "s"
+		if k == "" {
+			name = "all decisions"
+		}
+		parts = append(parts, pctAsSet(byDecision[k])+" for "+name)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func decisionKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -344,7 +433,10 @@ func newFamily(f Family, i int, targetRisk float64, target string) family {
 		Class:     decisionClass(f.Decision),
 		Certified: f.Certified,
 		Procedure: f.Procedure,
-		Plot:      newRCPlot(f, i, targetRisk, target),
+		MoreData:  sentence(f.MoreData),
+	}
+	if len(f.Curve) > 0 {
+		v.Plot = newRCPlot(f, i, targetRisk, target)
 	}
 	if v.Name == "" {
 		v.Name = fmt.Sprintf("family %d", i+1)
@@ -545,6 +637,7 @@ type day struct {
 	Rate           string
 	RateVsRef      string // "1.7 points below the reference 76%"
 	RateClass      string // above / below / equal, for colour
+	RateVsCert     string // "the certificate expects 92.1% on a day like the calibration set", or ""
 	Reference      string
 	Credits        string
 	Decisions      []decisionRow
@@ -580,7 +673,7 @@ type typeRow struct {
 	Rate                                   string
 }
 
-func newDay(d *Day) *day {
+func newDay(d *Day, certified float64) *day {
 	v := &day{
 		Day:       d.Day,
 		Reviews:   count(int64(d.Reviews)),
@@ -601,6 +694,10 @@ func newDay(d *Day) *day {
 		v.RateVsRef, v.RateClass = points(diff)+" points above the reference "+v.Reference, "above"
 	default:
 		v.RateVsRef, v.RateClass = points(diff)+" points below the reference "+v.Reference, "below"
+	}
+
+	if certified > 0 && certified <= 1 {
+		v.RateVsCert = "certified coverage " + pct(certified) + " of the calibration set's decisions"
 	}
 
 	reviews := int64(d.Reviews)
