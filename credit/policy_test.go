@@ -1,10 +1,11 @@
 package credit
 
 import (
+	"github.com/reviewlens/reviewlens/internal/golden"
+
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"maps"
 	"math"
 	"os"
@@ -16,38 +17,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// The -update flag rewrites golden files: go test ./credit -run Policy -update.
-// It is registered once for the package, here or by another test file.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata")
-	}
-}
-
-func updatePolicyGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// policyGolden compares got with testdata/name, or rewrites the file with
-// -update.
-func policyGolden(tb testing.TB, name string, got []byte) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if updatePolicyGolden() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		tb.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 func parsePolicyFile(tb testing.TB, name string) *Policy {
 	tb.Helper()
@@ -185,7 +154,7 @@ func TestPolicyGolden(t *testing.T) {
 func testPolicyGolden(t *testing.T, name string) {
 	p := parsePolicyFile(t, name+".yaml")
 	out := writePolicy(t, p)
-	policyGolden(t, name+".golden.yaml", out)
+	golden.Check(t, name+".golden.yaml", out)
 
 	back, err := ParsePolicy(bytes.NewReader(out))
 	if err != nil {

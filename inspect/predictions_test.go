@@ -3,7 +3,6 @@ package inspect
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -17,35 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/reviewlens/reviewlens/internal/golden"
 	"github.com/reviewlens/reviewlens/table"
 )
-
-// The -update flag (go test ./inspect -update) rewrites golden files. The
-// package's test files share one flag; whichever registers it first wins.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata")
-	}
-}
-
-// predictionsGolden compares got with testdata/name, or rewrites the file
-// with -update.
-func predictionsGolden(tb testing.TB, name, got string) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		tb.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 // checkedAllocator returns an allocator that fails tb if anything
 // allocated from it is still held when the test ends.
@@ -117,7 +90,7 @@ func TestPredictionsTableGolden(t *testing.T) {
 	if got, want := PredictionsTable.Name, "predictions"; got != want {
 		t.Errorf("PredictionsTable.Name = %q, want %q", got, want)
 	}
-	predictionsGolden(t, "predictions.arrow.golden", PredictionsTable.Schema.String()+"\n")
+	golden.Check(t, "predictions.arrow.golden", PredictionsTable.Schema.String()+"\n")
 
 	data := writePredictions(t, checkedAllocator(t), []PredictionRow{okRow("r1")}, 1)
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
@@ -127,7 +100,7 @@ func TestPredictionsTableGolden(t *testing.T) {
 	defer pf.Close()
 	var buf bytes.Buffer
 	schema.PrintSchema(pf.MetaData().Schema.Root(), &buf, 2)
-	predictionsGolden(t, "predictions.parquet-schema.golden", buf.String())
+	golden.Check(t, "predictions.parquet-schema.golden", buf.String())
 
 	kv := pf.MetaData().KeyValueMetadata()
 	for key, want := range map[string]string{

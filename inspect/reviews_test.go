@@ -3,7 +3,6 @@ package inspect
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,28 +18,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/reviewlens/reviewlens/internal/golden"
 	"github.com/reviewlens/reviewlens/table"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(tb testing.TB, name, got string) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		tb.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 func readCSVFile(tb testing.TB, path string) ([]Review, []*RowError) {
 	tb.Helper()
@@ -474,7 +454,7 @@ func TestTableSchemasGolden(t *testing.T) {
 		def  table.Def
 		file []byte
 	}{{ReviewsTable, reviews.Bytes()}, {StagedTable, staged.Bytes()}} {
-		golden(t, tt.def.Name+".arrow.golden", tt.def.Schema.String()+"\n")
+		golden.Check(t, tt.def.Name+".arrow.golden", tt.def.Schema.String()+"\n")
 
 		pf, err := file.NewParquetReader(bytes.NewReader(tt.file))
 		if err != nil {
@@ -482,7 +462,7 @@ func TestTableSchemasGolden(t *testing.T) {
 		}
 		var buf bytes.Buffer
 		schema.PrintSchema(pf.MetaData().Schema.Root(), &buf, 2)
-		golden(t, tt.def.Name+".parquet-schema.golden", buf.String())
+		golden.Check(t, tt.def.Name+".parquet-schema.golden", buf.String())
 		kv := pf.MetaData().KeyValueMetadata()
 		for key, want := range map[string]string{table.KeyTable: tt.def.Name, table.KeyVersion: "1"} {
 			if v := kv.FindValue(key); v == nil || *v != want {

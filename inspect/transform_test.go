@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/reviewlens/reviewlens/internal/golden"
 )
 
 func TestWriteTransformManifestGolden(t *testing.T) {
@@ -16,7 +18,7 @@ func TestWriteTransformManifestGolden(t *testing.T) {
 	if err := WriteTransformManifest(&buf, "s3://photos/in/dt=2026-11-28/", keys); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "transform.manifest.golden", buf.String())
+	golden.Check(t, "transform.manifest.golden", buf.String())
 
 	// It is one JSON array, as SageMaker reads it.
 	var arr []any

@@ -1,50 +1,18 @@
 package manifest
 
 import (
+	"github.com/reviewlens/reviewlens/internal/golden"
+
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// The -update flag rewrites golden files: go test ./manifest/ -update.
-// It is registered once for the package, here or by another test file.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(tb testing.TB, name string, got []byte) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if updateGolden() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		tb.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 var categoryNames = []string{"product", "packaging", "full-length", "half-length"}
 
@@ -189,7 +157,7 @@ func TestClassMapWriteJSON(t *testing.T) {
 	if err := m.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "classes.golden.json", buf.Bytes())
+	golden.Check(t, "classes.golden.json", buf.Bytes())
 }
 
 func TestClassMapWriteJSONRoundTrip(t *testing.T) {

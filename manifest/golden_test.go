@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"github.com/reviewlens/reviewlens/internal/golden"
+
 	"bytes"
 	"context"
 	"os"
@@ -44,7 +46,7 @@ func TestConvertGolden(t *testing.T) {
 		"rejected.jsonl":      rejected.Bytes(),
 	} {
 		path := filepath.Join("testdata", "golden", name)
-		if updateGolden() {
+		if golden.Update() {
 			if err := os.WriteFile(path, got, 0o644); err != nil {
 				t.Fatal(err)
 			}

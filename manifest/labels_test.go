@@ -1,14 +1,13 @@
 package manifest
 
 import (
+	"github.com/reviewlens/reviewlens/internal/golden"
+
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,33 +19,6 @@ import (
 
 	"github.com/reviewlens/reviewlens/table"
 )
-
-// The -update flag (go test ./manifest -update) rewrites golden files. The
-// package's test files share one flag; whichever registers it first wins.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata")
-	}
-}
-
-// labelsGolden compares got with testdata/name, or rewrites the file with
-// -update.
-func labelsGolden(tb testing.TB, name, got string) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		tb.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 func labelsBool(b bool) *bool { return &b }
 
@@ -68,7 +40,7 @@ func TestLabelsTableGolden(t *testing.T) {
 	if got, want := LabelsTable.Name, "labels"; got != want {
 		t.Errorf("LabelsTable.Name = %q, want %q", got, want)
 	}
-	labelsGolden(t, "labels.arrow.golden", LabelsTable.Schema.String()+"\n")
+	golden.Check(t, "labels.arrow.golden", []byte(LabelsTable.Schema.String()+"\n"))
 
 	data := writeLabelsFile(t, []LabelRow{{SourceRef: "s3://b/a.jpg", Label: 1, Confidence: math.NaN(), Split: SplitTrain}})
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
@@ -78,7 +50,7 @@ func TestLabelsTableGolden(t *testing.T) {
 	defer pf.Close()
 	var buf bytes.Buffer
 	schema.PrintSchema(pf.MetaData().Schema.Root(), &buf, 2)
-	labelsGolden(t, "labels.parquet-schema.golden", buf.String())
+	golden.Check(t, "labels.parquet-schema.golden", buf.Bytes())
 
 	kv := pf.MetaData().KeyValueMetadata()
 	for key, want := range map[string]string{

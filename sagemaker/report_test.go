@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,10 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-)
 
-// The -update flag rewrites golden files: go test ./sagemaker -run TestGolden -update.
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	"github.com/reviewlens/reviewlens/internal/golden"
+)
 
 var nan = math.NaN()
 
@@ -579,21 +575,5 @@ func TestTextColor(t *testing.T) {
 // TestGolden renders a fixed report: go test ./sagemaker -run TestGolden -update
 // rewrites testdata/report.golden.html, which a browser shows as it is.
 func TestGolden(t *testing.T) {
-	got := render(t, grid3x3())
-	path := filepath.Join("testdata", "report.golden.html")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, "report.golden.html", render(t, grid3x3()))
 }

@@ -5,11 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,10 +20,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/snappy"
-)
 
-// The -update flag rewrites golden files: go test ./internal/table -update.
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	"github.com/reviewlens/reviewlens/internal/golden"
+)
 
 var utc = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 
@@ -250,27 +246,6 @@ func rowGroupRows(tb testing.TB, data []byte) []int64 {
 		out = append(out, md.RowGroup(i).NumRows())
 	}
 	return out
-}
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(tb testing.TB, name string, got string) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		tb.Errorf("%s (-want +got):\n%s", path, diff)
-	}
 }
 
 func TestWriterRoundTrip(t *testing.T) {
@@ -1005,7 +980,7 @@ func TestGoldenSchema(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			data := writeRecords(t, tt.def, WriterOptions{}, `[]`)
-			golden(t, tt.golden, parquetSchemaText(t, data))
+			golden.Check(t, tt.golden, parquetSchemaText(t, data))
 		})
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -20,10 +18,8 @@ import (
 
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/credit/credittest"
+	"github.com/reviewlens/reviewlens/internal/golden"
 )
-
-// The -update flag rewrites golden files: go test ./internal/creditreport -update.
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // upper is the one-sided Clopper–Pearson upper bound U(k, n, δ) of
 // spec/policy.md §1.4, by bisection on the binomial CDF: the fixtures'
@@ -133,7 +129,7 @@ func makeReliability(class string, n int, miscal float64) ClassReliability {
 
 // golden is the fixed report: four families, one not certified, and a
 // day of decisions.
-func golden() Data {
+func goldenData() Data {
 	const target, delta = 0.98, 0.05
 	return Data{
 		Title:          "reviewlens credit policy: calibration and 2026-05-04",
@@ -305,22 +301,9 @@ func cards(tb testing.TB, page string) []string {
 // TestGolden renders a fixed report: go test ./internal/creditreport -update
 // rewrites testdata/report.golden.html, which a browser shows as it is.
 func TestGolden(t *testing.T) {
-	got := render(t, golden())
-	path := filepath.Join("testdata", "report.golden.html")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the rendered page: %s (run with -update and look at the diff)", path, firstDiff(string(want), got))
+	got := render(t, goldenData())
+	if want := golden.Read(t, "report.golden.html", got); string(want) != got {
+		t.Errorf("testdata/report.golden.html differs from the rendered page: %s (run with -update and look at the diff)", firstDiff(string(want), got))
 	}
 }
 
@@ -343,7 +326,7 @@ func firstDiff(want, got string) string {
 }
 
 func TestWrite(t *testing.T) {
-	d := golden()
+	d := goldenData()
 	page := render(t, d)
 	selfContained(t, page)
 
@@ -414,7 +397,7 @@ func TestWrite(t *testing.T) {
 }
 
 func TestCertifiedFamily(t *testing.T) {
-	d := golden()
+	d := goldenData()
 	f := d.Families[0]
 	if !f.Certified {
 		t.Fatal("the fixture's first family is not certified")
@@ -441,7 +424,7 @@ func TestCertifiedFamily(t *testing.T) {
 }
 
 func TestNotCertifiedFamily(t *testing.T) {
-	d := golden()
+	d := goldenData()
 	f := d.Families[3]
 	if f.Certified {
 		t.Fatal("the fixture's last family is certified")
@@ -463,7 +446,7 @@ func TestNotCertifiedFamily(t *testing.T) {
 }
 
 func TestNoDay(t *testing.T) {
-	d := golden()
+	d := goldenData()
 	d.Day = nil
 	page := render(t, d)
 	selfContained(t, page)
@@ -478,7 +461,7 @@ func TestNoDay(t *testing.T) {
 }
 
 func TestNoCalibrationSections(t *testing.T) {
-	d := golden()
+	d := goldenData()
 	d.Confusion, d.Reliability = nil, nil
 	page := render(t, d)
 	for _, bad := range []string{"Confusion matrix", "Reliability per predicted class"} {
@@ -583,7 +566,7 @@ func TestEmpty(t *testing.T) {
 }
 
 func TestWriteEscapes(t *testing.T) {
-	d := golden()
+	d := goldenData()
 	const evil = `<script>alert("x")</script>`
 	d.Title = `</title>` + evil
 	d.PolicyVersion = evil
@@ -714,8 +697,8 @@ func TestNiceScale(t *testing.T) {
 }
 
 func TestWriteDoesNotChangeData(t *testing.T) {
-	d := golden()
-	want := golden()
+	d := goldenData()
+	want := goldenData()
 	render(t, d)
 	if !reflect.DeepEqual(want, d) {
 		t.Error("Write changed its Data")
@@ -729,7 +712,7 @@ var errFull = errors.New("disk full")
 func (failWriter) Write([]byte) (int, error) { return 0, errFull }
 
 func TestWriteError(t *testing.T) {
-	if err := Write(failWriter{}, golden()); !errors.Is(err, errFull) {
+	if err := Write(failWriter{}, goldenData()); !errors.Is(err, errFull) {
 		t.Errorf("Write = %v, want %v", err, errFull)
 	}
 }

@@ -5,12 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,30 +18,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/reviewlens/reviewlens/internal/golden"
 	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/manifest/consolidate"
 	"github.com/reviewlens/reviewlens/table"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(tb testing.TB, name, got string) {
-	tb.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		tb.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 // addAll adds answers given as "photo inspector label" lines.
 func addAll(tb testing.TB, a *consolidate.Answers, lines ...string) {
@@ -205,7 +184,7 @@ func TestManifestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "gt-job.output.manifest", out.String())
+	golden.Check(t, "gt-job.output.manifest", out.String())
 
 	var labels bytes.Buffer
 	conv, err := manifest.Convert(ctx, bytes.NewReader(out.Bytes()), manifest.ConvertOptions{
@@ -312,7 +291,7 @@ func TestTablesGolden(t *testing.T) {
 			return consolidate.WriteDisagreements(b, []consolidate.DisagreementRow{{SourceRef: "s3://b/1.jpg", Posterior: []float64{0.5, 0.5}, Inspectors: []string{"a"}, Answers: []string{"x"}}})
 		}},
 	} {
-		golden(t, tt.def.Name+".arrow.golden", tt.def.Schema.String()+"\n")
+		golden.Check(t, tt.def.Name+".arrow.golden", tt.def.Schema.String()+"\n")
 		var buf bytes.Buffer
 		if err := tt.write(&buf); err != nil {
 			t.Fatal(err)
@@ -323,7 +302,7 @@ func TestTablesGolden(t *testing.T) {
 		}
 		var ps bytes.Buffer
 		schema.PrintSchema(pf.MetaData().Schema.Root(), &ps, 2)
-		golden(t, tt.def.Name+".parquet-schema.golden", ps.String())
+		golden.Check(t, tt.def.Name+".parquet-schema.golden", ps.String())
 		if v := pf.MetaData().KeyValueMetadata().FindValue(table.KeyTable); v == nil || *v != tt.def.Name {
 			t.Errorf("%s metadata = %v, want %q", table.KeyTable, v, tt.def.Name)
 		}

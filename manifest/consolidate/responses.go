@@ -3,12 +3,14 @@ package consolidate
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -216,7 +218,17 @@ func ReadWorkerResponses(ctx context.Context, fsys fs.FS, opts ResponsesOptions)
 		if lines, err = readInputManifest(opts.InputManifest, opts.InputManifestName); err != nil {
 			return nil, err
 		}
-		for id, p := range photos {
+		// In id order, so that the same conflict is named every time.
+		ids := slices.SortedFunc(maps.Keys(photos), func(a, b string) int {
+			na, ea := strconv.Atoi(a)
+			nb, eb := strconv.Atoi(b)
+			if ea == nil && eb == nil {
+				return cmp.Compare(na, nb)
+			}
+			return strings.Compare(a, b)
+		})
+		for _, id := range ids {
+			p := photos[id]
 			n, err := strconv.Atoi(id)
 			if err == nil && n >= 0 && n < len(lines) && lines[n] != p.uri {
 				return nil, &InputError{File: p.file, Field: "datasetObjectId " + id, Reason: fmt.Sprintf("photo %q, but line %d of the input manifest %s is %q: is it the job's input manifest?", p.uri, n+1, opts.InputManifestName, lines[n])}
