@@ -9,8 +9,8 @@ import (
 	"iter"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // ExitError gives an error of the sagemaker package its exit code: a bad

@@ -8,9 +8,9 @@ import (
 
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/sagemaker/sagemakertest"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // TestExitError: the exit code of every kind of error the sagemaker
