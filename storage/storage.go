@@ -269,6 +269,19 @@ func (s *Storage) List(ctx context.Context, prefix string) iter.Seq2[Object, err
 	}
 }
 
+// ListURIs yields the URI of every object whose URI starts with prefix,
+// as List does: for code that needs no more than the names (it makes a
+// Storage a sagemaker.Files).
+func (s *Storage) ListURIs(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for o, err := range s.List(ctx, prefix) {
+			if !yield(o.URI, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
 // Copy copies the object at src to dst. Between two S3 URIs it is a
 // server-side CopyObject (so no bytes pass through this process; S3 limits
 // a single CopyObject to 5 GiB). Otherwise it streams src through Put, so it

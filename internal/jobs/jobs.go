@@ -6,11 +6,9 @@ package jobs
 import (
 	"context"
 	"errors"
-	"iter"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/sagemaker"
-	"github.com/reviewlens/reviewlens/storage"
 )
 
 // ExitError gives an error of the sagemaker package its exit code: a bad
@@ -36,20 +34,4 @@ func ExitError(err error) error {
 		return cli.Transient(err)
 	}
 	return err
-}
-
-// Files is the steps' storage as sagemaker.Files.
-type Files struct{ *storage.Storage }
-
-var _ sagemaker.Files = Files{}
-
-// ListURIs yields the URI of every object under prefix.
-func (f Files) ListURIs(ctx context.Context, prefix string) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		for o, err := range f.List(ctx, prefix) {
-			if !yield(o.URI, err) || err != nil {
-				return
-			}
-		}
-	}
 }

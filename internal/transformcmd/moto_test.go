@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/reviewlens/reviewlens/inspect"
-	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/steptest"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
@@ -108,7 +107,7 @@ func TestStageTransformOnMoto(t *testing.T) {
 		ModelFromRuns: tune.Runs,
 		Logger:        quiet,
 	}
-	res, err := sagemaker.Transform(ctx, api, jobs.Files{Storage: store}, opts)
+	res, err := sagemaker.Transform(ctx, api, store, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		if err != nil {
 			return nil, jobs.ExitError(err)
 		}
-		res, err := sagemaker.Transform(ctx, client, jobs.Files{Storage: store}, sagemaker.TransformOptions{
+		res, err := sagemaker.Transform(ctx, client, store, sagemaker.TransformOptions{
 			Spec:                 spec,
 			ModelFromTrainingJob: c.String("model-from-training-job"),
 			ModelFromRuns:        c.String("model-from-runs"),

@@ -80,7 +80,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 			return nil, jobs.ExitError(err)
 		}
 		opts.Region = region
-		res, err := sagemaker.Tune(ctx, client, jobs.Files{Storage: store}, opts)
+		res, err := sagemaker.Tune(ctx, client, store, opts)
 		if res == nil {
 			return nil, jobs.ExitError(err)
 		}

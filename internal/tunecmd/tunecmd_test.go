@@ -14,7 +14,6 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/internal/steptest"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -141,7 +140,7 @@ func TestTuneOnMoto(t *testing.T) {
 	api := &counting{API: client}
 	opts := tuneOptions(t, train, bucket)
 	opts.Data.NumTrainingSamples = summary.NumTrainingSamples
-	res2, err := sagemaker.Tune(ctx, api, jobs.Files{Storage: store}, opts)
+	res2, err := sagemaker.Tune(ctx, api, store, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
