@@ -41,6 +41,10 @@ type Policy struct {
 	// it (nil when they were not calibrated). It is free-form: read and
 	// written back as it is, and not used to decide.
 	Certificate map[string]any
+	// AuditRate is the share of the reviews decided without a person that
+	// go to one anyway, as audits of the automatic decisions (see Audit):
+	// a number in [0, 1], written audit_rate; 0 (the default) audits none.
+	AuditRate float64
 }
 
 // A Rule is what a review of one type must show to earn its credit.
@@ -103,7 +107,7 @@ func (e *PolicyError) Error() string {
 
 // The keys of a policy file.
 var (
-	policyKeys    = []string{"version", "classes", "review_types", "thresholds", "certificate"}
+	policyKeys    = []string{"version", "classes", "review_types", "thresholds", "certificate", "audit_rate"}
 	ruleKeys      = []string{"qualifying", "require", "credit"}
 	thresholdKeys = []string{"grant", "reject"}
 )
@@ -326,6 +330,10 @@ func (ps *policyParser) policy(root *yaml.Node) (*Policy, error) {
 			err = ps.rules(v, p.ReviewTypes)
 		case "thresholds":
 			err = ps.thresholds(v, p.Thresholds)
+		case "audit_rate":
+			if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!float" && v.ShortTag() != "!!int") || v.Decode(&p.AuditRate) != nil {
+				return ps.errorf(v, key, "%s, want a share in [0, 1] such as 0.02", show(v))
+			}
 		case "certificate":
 			if isNull(v) {
 				return nil
@@ -505,6 +513,9 @@ func (p *Policy) Validate() error {
 			return bad(join(path, "credit"), "%d, want a whole number ≥ 0", r.Credit)
 		}
 	}
+	if !(p.AuditRate >= 0 && p.AuditRate <= 1) {
+		return bad("audit_rate", "%g, want a share in [0, 1] such as 0.02", p.AuditRate)
+	}
 	for _, class := range slices.Sorted(maps.Keys(p.Thresholds)) {
 		t, path := p.Thresholds[class], join("thresholds", class)
 		if _, ok := index[class]; !ok {
@@ -581,6 +592,7 @@ func (p *Policy) WithThresholds(t map[string]Threshold, certificate map[string]a
 		Classes:     slices.Clone(p.Classes),
 		ReviewTypes: make(map[string]Rule, len(p.ReviewTypes)),
 		Thresholds:  make(map[string]Threshold, len(p.Classes)),
+		AuditRate:   p.AuditRate,
 	}
 	for name, r := range p.ReviewTypes {
 		r.Qualifying = slices.Clone(r.Qualifying)
@@ -684,6 +696,9 @@ func (p *Policy) WriteYAML(w io.Writer) error {
 		}})
 	}
 	add("thresholds", thresholds)
+	if p.AuditRate > 0 {
+		add("audit_rate", plain(strconv.FormatFloat(p.AuditRate, 'g', -1, 64)))
+	}
 
 	if p.Certificate != nil {
 		cert, err := valueNode(p.Certificate)
