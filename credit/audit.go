@@ -3,10 +3,13 @@ package credit
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // auditSeed starts the text every audit draw hashes. It is fixed, so that
@@ -103,4 +106,35 @@ func CheckCalibrationSample(sample string, allowBiased bool) error {
 		why = fmt.Sprintf("its sample is %q, want %q", sample, SampleRandom)
 	}
 	return fmt.Errorf("%w: %s; calibrate on the audits (a random sample of the automatic decisions), or accept a biased set knowingly", ErrNotRandomSample, why)
+}
+
+// A SampleMarker says how the photos of a calibration set (a labels
+// table) were chosen. It is a JSON file beside the table, named by
+// SampleMarkerFor: the labels step writes one with its calibration set of
+// audits.
+type SampleMarker struct {
+	Sample string `json:"sample"`           // SampleRandom or SampleQueue
+	Source string `json:"source,omitempty"` // what the photos are, for people
+	Photos int    `json:"photos"`
+	Why    string `json:"why,omitempty"`
+}
+
+// SampleMarkerFor is where the SampleMarker of the labels table at uri
+// is: the same name with .sample.json for .parquet
+// (calibration.parquet → calibration.sample.json).
+func SampleMarkerFor(uri string) string {
+	return strings.TrimSuffix(uri, ".parquet") + ".sample.json"
+}
+
+// ReadSampleMarker reads a SampleMarker.
+func ReadSampleMarker(r io.Reader) (SampleMarker, error) {
+	var m SampleMarker
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&m); err != nil {
+		return SampleMarker{}, fmt.Errorf("read sample marker: %w", err)
+	}
+	if m.Sample == "" {
+		return SampleMarker{}, fmt.Errorf("read sample marker: no sample, want %q or %q", SampleRandom, SampleQueue)
+	}
+	return m, nil
 }
