@@ -67,29 +67,37 @@ type AuditTally struct {
 // tested (see LiveOptions.MinAudits).
 const DefaultMinAudits = 30
 
+// DefaultMonitorDelta is the default chance of a false alarm about one
+// week's decisions (LiveOptions.Delta).
+const DefaultMonitorDelta = 0.01
+
 // LiveOptions say what LiveAccuracy holds the automatic decisions to.
 type LiveOptions struct {
 	// Target is the accuracy each kind of automatic decision must keep,
 	// by decision (Grant, Reject); a kind left out, or a nil map, is held
 	// to 0.98.
 	Target map[string]float64
-	// Delta bounds the chance that a run raises a false alarm: that some
-	// window alarms while every window's accuracy is on target. 0 means
-	// 0.05.
+	// Delta bounds the chance that the decisions of one ISO week, on
+	// target, ever raise an alarm, however many times and whenever they
+	// are looked at; it is shared equally by the week's grants and
+	// rejects. 0 means DefaultMonitorDelta.
 	Delta float64
 	// MinAudits is the fewest closed audits a window needs to be tested;
-	// a window with fewer is shown but neither alarms nor counts among
-	// the windows δ is shared by. 0 means DefaultMinAudits.
+	// a window with fewer is shown but does not alarm. 0 means
+	// DefaultMinAudits.
 	MinAudits int
 }
 
 // The statuses of a Window.
 const (
-	// StatusAlarm: the window's accuracy is below its target, with
-	// confidence 1 − Live.Level (its interval lies below the target).
+	// StatusAlarm: the window's decisions are less accurate than their
+	// target: the sequential test (see LiveAccuracy) says so at Live.Level.
 	StatusAlarm = "alarm"
-	// StatusOK: the window's accuracy is at its target or above, with the
-	// same confidence (its interval lies above the target).
+	// StatusWatch: the window's Clopper–Pearson interval lies below the
+	// target, but the evidence is not yet enough for an alarm that holds
+	// under repeated looks. An early warning, with no guarantee.
+	StatusWatch = "watch"
+	// StatusOK: the interval lies above the target.
 	StatusOK = "ok"
 	// StatusInconclusive: the interval holds the target.
 	StatusInconclusive = "inconclusive"
@@ -112,15 +120,16 @@ type Window struct {
 	Wrong    int
 	// Accuracy is 1 − Wrong/Audits, NaN without audits. Lower and Upper
 	// bound it: the two-sided Clopper–Pearson interval at confidence
-	// 1 − 2·Live.Level, from 0 to 1 without audits.
+	// 1 − 2·Live.Level (Live.Level a side), from 0 to 1 without audits.
 	Accuracy, Lower, Upper float64
 	Target                 float64 // the window's target accuracy; 0 for DecisionAll
 	Tested                 bool    // tested for an alarm (enough audits, one kind)
-	// PValue is P[Binomial(Audits, 1 − Target) ≥ Wrong]: how likely so
-	// many errors are at an accuracy just on target. The window alarms when
-	// it is at most Live.Level. NaN when not tested.
-	PValue float64
-	Status string // StatusAlarm, StatusOK, …
+	// Evidence is the likelihood ratio of the sequential test against an
+	// accuracy on target: the window alarms when it reaches 1/Live.Level.
+	// PValue is the fixed-sample p-value, P[Binomial(Audits, 1 − Target)
+	// ≥ Wrong], for reading. Both NaN when not tested.
+	Evidence, PValue float64
+	Status           string // StatusAlarm, StatusWatch, …
 }
 
 // Live is what the audits say of the automatic decisions: see LiveAccuracy.
@@ -128,8 +137,8 @@ type Live struct {
 	Windows   []Window // by week, then Grant, Reject, DecisionAll
 	Delta     float64
 	MinAudits int
-	Tested    int     // m: the windows tested
-	Level     float64 // δ/m, the level of each window's test (δ when none is tested)
+	Tested    int     // the windows tested
+	Level     float64 // δ/2: the level of each window's test
 	Alarm     bool    // some window alarms
 }
 
@@ -139,18 +148,35 @@ type Live struct {
 //
 // The audits are a random sample of the automatic decisions (see
 // Audited), so a window's share of wrong audits estimates the error rate
-// of its automatic decisions. A window of one kind with at least MinAudits
-// audits is tested: it alarms when so many errors would have a chance of
-// at most δ/m at an error rate of 1 − target, m being the number of
-// windows tested (Bonferroni). Equivalently, it alarms when its
-// Clopper–Pearson interval at level δ/m a side lies entirely below the
-// target accuracy. So when every window's accuracy is at its target or
-// above, a run alarms with probability at most δ, however many windows it
-// tests; the looks of later runs at the same weeks are tests of their own
-// (see the monitor step's documentation for repeated runs).
+// of its automatic decisions; Lower and Upper are its Clopper–Pearson
+// interval.
+//
+// A window of one kind with at least MinAudits audits is tested with a
+// sequential test, one that may be looked at as often as wished: the
+// monitor runs every day on a week whose audits keep coming, and a
+// fixed-sample test looked at that often would alarm far more often than
+// its level (TestMonitorFalseAlarms: a Clopper–Pearson test at 0.5% a
+// window alarmed in 3.1% of weeks on target when run daily, at 2.5% in
+// 14.5%; this test, 0.15% and 1.0%). The window alarms when the likelihood
+// ratio of its k wrong
+// audits among n, mixed over error rates q above the allowed one r = 1 −
+// target with a Beta prior centred on 2r (concentration 100, truncated to
+// [r, 1]), against the rate r,
+//
+//	∫ (q/r)^k ((1−q)/(1−r))^(n−k) dπ(q),
+//
+// reaches 1/level, level = δ/2. Under any error rate up to r this ratio is
+// a nonnegative supermartingale starting at 1, so by Ville's inequality it
+// ever reaches 1/level with probability at most level, however many looks
+// are taken: the decisions of a week on target raise a false alarm with
+// probability at most δ, over all runs. An alarm also means the window's
+// Clopper–Pearson interval at level a side lies below the target (its
+// fixed-sample test rejects first); that alone, without the alarm, is a
+// watch. The guarantee assumes the order audits close in does not depend
+// on whether the policy was right.
 func LiveAccuracy(tallies []AuditTally, opts LiveOptions) (*Live, error) {
 	if opts.Delta == 0 {
-		opts.Delta = 0.05
+		opts.Delta = DefaultMonitorDelta
 	}
 	if !(opts.Delta > 0 && opts.Delta < 1) {
 		return nil, fmt.Errorf("delta %g, want a number in (0, 1)", opts.Delta)
@@ -195,16 +221,14 @@ func LiveAccuracy(tallies []AuditTally, opts LiveOptions) (*Live, error) {
 			w.Wrong += t.Wrong
 		}
 	}
-	live := &Live{Delta: opts.Delta, MinAudits: opts.MinAudits}
-	for _, w := range sums {
-		if w.Decision != DecisionAll && w.Audits >= opts.MinAudits {
-			live.Tested++
-		}
+	live := &Live{Delta: opts.Delta, MinAudits: opts.MinAudits, Level: opts.Delta / 2}
+	tests := map[string]alarmTest{}
+	for d, t := range target {
+		tests[d] = newAlarmTest(1-t, live.Level)
 	}
-	live.Level = opts.Delta / float64(max(live.Tested, 1))
 	order := map[string]int{Grant: 0, Reject: 1, DecisionAll: 2}
 	for _, w := range sums {
-		w.Accuracy, w.PValue = math.NaN(), math.NaN()
+		w.Accuracy, w.PValue, w.Evidence = math.NaN(), math.NaN(), math.NaN()
 		if w.Audits > 0 {
 			w.Accuracy = 1 - float64(w.Wrong)/float64(w.Audits)
 		}
@@ -216,13 +240,17 @@ func LiveAccuracy(tallies []AuditTally, opts LiveOptions) (*Live, error) {
 		case w.Audits < opts.MinAudits:
 			w.Target, w.Status = target[w.Decision], StatusTooFew
 		default:
+			live.Tested++
 			w.Target, w.Tested = target[w.Decision], true
-			risk := 1 - w.Target
+			test, risk := tests[w.Decision], 1-w.Target
 			w.PValue = tailAtLeast(w.Wrong, w.Audits, risk)
+			w.Evidence = math.Exp(test.logRatio(w.Wrong, w.Audits))
 			switch {
-			case w.PValue <= live.Level:
+			case test.alarms(w.Wrong, w.Audits):
 				w.Status = StatusAlarm
 				live.Alarm = true
+			case w.PValue <= live.Level:
+				w.Status = StatusWatch
 			case UpperBound(w.Wrong, w.Audits, live.Level) <= risk:
 				w.Status = StatusOK
 			default:
@@ -237,44 +265,76 @@ func LiveAccuracy(tallies []AuditTally, opts LiveOptions) (*Live, error) {
 	return live, nil
 }
 
-// AlarmAt is the fewest wrong audits among n that make a window alarm at
-// level against an allowed error rate risk: the smallest k with
-// P[Binomial(n, risk) ≥ k] ≤ level; n + 1 when even n wrong do not.
+// alarmTest is the sequential test of LiveAccuracy against an allowed
+// error rate risk, at level.
+type alarmTest struct {
+	risk, level float64
+	a, b        float64 // the prior: Beta(a, b) truncated to [risk, 1]
+	logZ        float64 // the log of its normalizing integral
+}
+
+// alarmPrior is the concentration a + b of the test's prior.
+const alarmPrior = 100
+
+func newAlarmTest(risk, level float64) alarmTest {
+	mean := min(2*risk, (1+risk)/2) // centred on twice the allowed rate
+	t := alarmTest{risk: risk, level: level, a: mean * alarmPrior, b: (1 - mean) * alarmPrior}
+	t.logZ = logBeta(t.a, t.b) + math.Log(mathext.RegIncBeta(t.b, t.a, 1-risk))
+	return t
+}
+
+func logBeta(a, b float64) float64 {
+	x, _ := math.Lgamma(a)
+	y, _ := math.Lgamma(b)
+	z, _ := math.Lgamma(a + b)
+	return x + y - z
+}
+
+// logRatio is the log of the mixture likelihood ratio of k wrong among n
+// against the allowed rate.
+func (t alarmTest) logRatio(k, n int) float64 {
+	kf, rest := float64(k), float64(n-k)
+	// ∫_r^1 q^(a+k−1) (1−q)^(b+n−k−1) dq = B(a+k, b+n−k) · I_{1−r}(b+n−k, a+k)
+	upper := logBeta(t.a+kf, t.b+rest) + math.Log(mathext.RegIncBeta(t.b+rest, t.a+kf, 1-t.risk))
+	return upper - t.logZ - kf*math.Log(t.risk) - rest*math.Log1p(-t.risk)
+}
+
+func (t alarmTest) alarms(k, n int) bool {
+	return n > 0 && t.logRatio(k, n) >= -math.Log(t.level)
+}
+
+// AlarmAt is the fewest wrong audits among n that make a window alarm,
+// at level, against an allowed error rate risk (see LiveAccuracy); n + 1
+// when even n wrong do not.
 func AlarmAt(n int, risk, level float64) int {
+	t := newAlarmTest(risk, level)
 	k := int(math.Floor(float64(n) * risk))
-	for k <= n && tailAtLeast(k, n, risk) > level {
+	for k <= n && !t.alarms(k, n) {
 		k++
 	}
 	return k
 }
 
-// AuditsToDetect is the detection delay of the test of LiveAccuracy, in
-// audits: how many audits one window needs for the test at level to alarm
+// AuditsToDetect is the detection delay of the alarm of LiveAccuracy, in
+// audits: how many audits of one window make the alarm at level likely
 // with probability at least power when the true error rate is errorRate,
-// the allowed one being risk. It is the smallest n from which that
-// probability, P[Binomial(n, errorRate) ≥ AlarmAt(n, risk, level)], stays
-// at least power up to 2n: the chance of an alarm zigzags with n (the
-// counts are whole), so the first n that reaches power may be followed by
-// a few that do not. 0 when errorRate ≤ risk (there is nothing to detect)
-// or nothing up to a million audits does.
+// the allowed one being risk. It is the smallest n from which the chance
+// that the n-th audit's look alarms, P[Binomial(n, errorRate) ≥ AlarmAt(n,
+// risk, level)], stays at least power up to 2n (the counts are whole, so
+// the chance zigzags with n); earlier looks only add to it. 0 when
+// errorRate ≤ risk (there is nothing to detect) or nothing up to a
+// million audits does.
 func AuditsToDetect(risk, errorRate, level, power float64) int {
 	if !(errorRate > risk) || !(risk > 0 && risk < 1) || !(level > 0 && level < 1) || !(power > 0 && power < 1) || errorRate >= 1 {
 		return 0
 	}
 	const limit = 1 << 20
-	reached := func(n int) bool { return tailAtLeast(AlarmAt(n, risk, level), n, errorRate) >= power }
-	// Gallop to an n that reaches power, then walk down to the first n of
-	// the run that holds up to twice itself.
-	n := 1
-	for !reached(n) {
-		if n *= 2; n > limit {
-			return 0
-		}
-	}
+	t := newAlarmTest(risk, level)
 	holds := func(n int) bool {
 		// AlarmAt only grows with n: walk it along.
-		for m, k := n, AlarmAt(n, risk, level); m <= 2*n; m++ {
-			for k <= m && tailAtLeast(k, m, risk) > level {
+		k := AlarmAt(n, risk, level)
+		for m := n; m <= 2*n; m++ {
+			for k <= m && !t.alarms(k, m) {
 				k++
 			}
 			if tailAtLeast(k, m, errorRate) < power {
@@ -283,12 +343,15 @@ func AuditsToDetect(risk, errorRate, level, power float64) int {
 		}
 		return true
 	}
+	// Gallop to an n that holds, then bisect: past the first zigzags,
+	// holding is monotone.
+	n := 16
 	for !holds(n) {
 		if n *= 2; n > limit {
 			return 0
 		}
 	}
-	lo, hi := n/2, n // holds(hi); find the smallest that holds, assuming holding is monotone past the first zigzags
+	lo, hi := n/2, n
 	for lo+1 < hi {
 		mid := (lo + hi) / 2
 		if holds(mid) {

@@ -166,7 +166,9 @@ type MonitorOptions struct {
 	// Target is the accuracy each kind of automatic decision must keep,
 	// by decision (credit.Grant, credit.Reject); nil means 0.98 each.
 	Target map[string]float64
-	// Delta bounds the chance of a false alarm in one run; 0 means 0.05.
+	// Delta bounds the chance that the decisions of one ISO week, on
+	// target, ever raise an alarm, however often the monitor runs; 0 means
+	// credit.DefaultMonitorDelta.
 	Delta float64
 	// MinAudits is the fewest closed audits a week needs to be tested; 0
 	// means credit.DefaultMinAudits.
@@ -188,8 +190,8 @@ type MonitorResult struct {
 	Alarm     bool     `json:"alarm"`
 	Alarms    []string `json:"alarms,omitempty"`
 	Statement string   `json:"statement"`
-	// Target, Delta, MinAudits, Tested (m) and Level (δ/m) are the test's
-	// settings: see credit.LiveAccuracy.
+	// Target, Delta, MinAudits and Level (δ/2, each window's) are the
+	// test's settings, Tested the windows tested: see credit.LiveAccuracy.
 	Target    map[string]float64 `json:"target_accuracy"`
 	Delta     float64            `json:"delta"`
 	MinAudits int                `json:"min_audits"`
@@ -219,6 +221,9 @@ type WeekAccuracy struct {
 	Upper    float64  `json:"upper"`
 	Target   float64  `json:"target,omitempty"`
 	Tested   bool     `json:"tested"`
+	// Evidence is the sequential test's likelihood ratio (an alarm at
+	// 1/level); PValue the fixed-sample p-value, for reading.
+	Evidence *float64 `json:"evidence,omitempty"`
 	PValue   *float64 `json:"p_value,omitempty"`
 	Status   string   `json:"status"`
 }
@@ -303,10 +308,13 @@ func Monitor(ctx context.Context, opts MonitorOptions) (*MonitorResult, error) {
 		if !math.IsNaN(w.PValue) {
 			wa.PValue = &w.PValue
 		}
+		if !math.IsNaN(w.Evidence) {
+			wa.Evidence = &w.Evidence
+		}
 		res.Weeks = append(res.Weeks, wa)
 		if w.Status == credit.StatusAlarm {
 			res.Alarms = append(res.Alarms, fmt.Sprintf("%s %ss: %d of %d audits wrong (%s right, at most %s with confidence %s), target %s",
-				w.Week, w.Decision, w.Wrong, w.Audits, pct(w.Accuracy), pct(w.Upper), pct(1-live.Level), pct(w.Target)))
+				w.Week, w.Decision, w.Wrong, w.Audits, pct(w.Accuracy), pct(w.Upper), pct(1-2*live.Level), pct(w.Target)))
 		}
 		if w.Decision != credit.DecisionAll && w.Audits > 0 {
 			if perWeek[w.Decision] == nil {
@@ -330,10 +338,10 @@ func Monitor(ctx context.Context, opts MonitorOptions) (*MonitorResult, error) {
 				Audits: credit.AuditsToDetect(risk, factor*risk, live.Level, detectionPower), Power: detectionPower, AuditsPerWeek: pace})
 		}
 	}
-	res.Statement = fmt.Sprintf("Each week's grants and rejects with at least %d closed audits are tested (%d windows); "+
-		"a window alarms when its accuracy is below target with confidence %s (its Clopper–Pearson interval at level δ/m = %.3g a side lies below the target), "+
-		"so that a run on decisions that are on target alarms with probability at most δ = %g.",
-		live.MinAudits, live.Tested, pct(1-live.Level), live.Level, live.Delta)
+	res.Statement = fmt.Sprintf("Each ISO week's grants and rejects with at least %d closed audits are tested (%d here) by a sequential test at %g each, "+
+		"so that the automatic decisions of a week on target raise a false alarm with probability at most δ = %g, however often monitor runs; "+
+		"an alarm also means the week's %s Clopper–Pearson interval lies below the target.",
+		live.MinAudits, live.Tested, live.Level, live.Delta, pct(1-2*live.Level))
 	if res.Days, err = l.DayCounts(ctx, since, until); err != nil {
 		return nil, err
 	}
