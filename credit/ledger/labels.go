@@ -354,7 +354,7 @@ func ExportLabels(ctx context.Context, store *storage.Storage, opts LabelsOption
 	}
 
 	marker := credit.SampleMarker{Sample: credit.SampleRandom, Photos: len(calibration),
-		Source: fmt.Sprintf("the photos of the audits answered from %s to %s: a random sample of the reviews the policy decided alone (reviewlens labels)", opts.Since, untilText(opts.Until)),
+		Source: fmt.Sprintf("the photos of the audits whose answers were recorded from %s to %s: a random sample of the reviews the policy decided alone (reviewlens labels)", opts.Since, untilText(opts.Until)),
 		Why:    "audits are drawn by a hash of day and review, whatever the photos show, so they are a random sample of the automatic decisions; the inspection queue's photos are the ones the model was unsure of, in output.manifest for training"}
 	spool, err := storage.NewSpool(opts.Out)
 	if err != nil {

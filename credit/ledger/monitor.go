@@ -334,7 +334,7 @@ func Monitor(ctx context.Context, opts MonitorOptions) (*MonitorResult, error) {
 			if factor*risk >= 1 {
 				continue
 			}
-			res.Detection = append(res.Detection, Detection{Decision: d, Accuracy: 1 - factor*risk,
+			res.Detection = append(res.Detection, Detection{Decision: d, Accuracy: math.Round((1-factor*risk)*1e6) / 1e6,
 				Audits: credit.AuditsToDetect(risk, factor*risk, live.Level, detectionPower), Power: detectionPower, AuditsPerWeek: pace})
 		}
 	}
