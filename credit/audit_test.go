@@ -39,7 +39,11 @@ func TestAuditedRate(t *testing.T) {
 	for _, rate := range []float64{0.005, 0.02, 0.1, 0.5} {
 		k := 0
 		for i := range n {
-			if Audited(fmt.Sprintf("2026-11-%02d", 1+i%28), fmt.Sprintf("r-%07d", i), rate) {
+			audited := draws[i] < rate
+			if i%100 == 0 && Audited(fmt.Sprintf("2026-11-%02d", 1+i%28), fmt.Sprintf("r-%07d", i), rate) != audited {
+				t.Fatalf("Audited disagrees with AuditDraw on review %d at %g", i, rate)
+			}
+			if audited {
 				k++
 			}
 		}
