@@ -644,8 +644,8 @@ func (p *publishing) merge(ctx context.Context) error {
 				|| CASE WHEN d.classes <> s.classes OR d.confidences <> s.confidences THEN ' predictions' ELSE '' END
 				|| CASE WHEN d.reasons <> s.reasons THEN ' reasons' ELSE '' END
 				|| CASE WHEN d.auto_decision IS DISTINCT FROM s.auto_decision THEN ' audit' ELSE '' END
-				|| CASE WHEN d.grant_credit IS DISTINCT FROM s.grant_credit AND d.decision <> 'grant' AND s.decision <> 'grant'
-					THEN ' grant credit' ELSE '' END
+				|| CASE WHEN s.grant_credit IS NOT NULL AND d.grant_credit IS DISTINCT FROM s.grant_credit
+					AND d.decision <> 'grant' AND s.decision <> 'grant' THEN ' grant credit' ELSE '' END
 			WHEN d.decision = 'grant' THEN 'already granted on ' || d.day || ' (credit ' || CAST(d.credit AS TEXT)
 				|| ', policy ' || p.policy_version || ')'
 			ELSE 'already decided on ' || d.day || ': ' || d.decision || ' (policy ' || p.policy_version || ')'
@@ -657,7 +657,10 @@ func (p *publishing) merge(ctx context.Context) error {
 			AND d.credit = s.credit AND p.policy_version = s.policy_version
 			AND p.model IS NOT DISTINCT FROM s.model AND p.transform_job IS NOT DISTINCT FROM s.transform_job
 			AND d.classes = s.classes AND d.confidences = s.confidences AND d.reasons = s.reasons
-			AND d.auto_decision IS NOT DISTINCT FROM s.auto_decision AND d.grant_credit IS NOT DISTINCT FROM s.grant_credit)`,
+			AND d.auto_decision IS NOT DISTINCT FROM s.auto_decision
+			-- a row that does not know what a grant pays (a decisions file of
+			-- version 1) does not contradict the ledger
+			AND (s.grant_credit IS NULL OR d.grant_credit IS NOT DISTINCT FROM s.grant_credit))`,
 		p.day, p.day, p.day); err != nil {
 		return err
 	}

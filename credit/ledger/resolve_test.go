@@ -383,6 +383,16 @@ func testMigrateGrantCredit(t *testing.T, dsn string) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("grant_credit after migration (-want +got):\n%s", diff)
 	}
+	// The day published again from its old decisions file (no grant
+	// credits): nothing changes.
+	old1 := func(id, decision, typ string, c int64) credit.DecisionRow {
+		return credit.DecisionRow{Decision: credit.Decision{ReviewID: id, ReviewType: typ, Decision: decision, Credit: c},
+			PolicyVersion: "p1", Day: "2026-11-27", GrantCredit: -1}
+	}
+	if got := publish(t, l, "2026-11-27", old1("g1", credit.Grant, "product", 500), old1("g2", credit.Grant, "style", 1000),
+		old1("m1", credit.Manual, "product", 0), old1("j1", credit.Reject, "product", 0)); got.Unchanged != 4 {
+		t.Errorf("the old day published again: %+v, want 4 unchanged", got)
+	}
 	if res := resolve(t, l, answer("m1", credit.Grant), answer("m3", credit.Grant)); res.Applied != 1 || res.Conflicts != 1 || res.CreditsGranted != 500 {
 		t.Errorf("resolve after migration: %+v, want m1 granted 500, m3 a conflict", res)
 	}

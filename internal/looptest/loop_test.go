@@ -2,6 +2,7 @@ package looptest
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/internal/resolvecmd"
 	"github.com/reviewlens/reviewlens/internal/steptest"
+	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/manifest"
 )
 
@@ -273,4 +275,38 @@ func mustRead(tb testing.TB, path string) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// TestStalledDatabase: a PostgreSQL server that accepts the connection and
+// never answers fails resolve, monitor and labels as transient (exit 75)
+// within their connect timeout, without showing the password.
+func TestStalledDatabase(t *testing.T) {
+	addr := testenv.BlackHole(t)
+	dsn := "postgres://u:secret@" + addr + "/ledger?connect_timeout=1&sslmode=disable"
+	dir := t.TempDir()
+	answers := steptest.WriteFile(t, dir, "answers.csv", []byte("review_id,outcome,inspector,decided_at\nr1,grant,alice,2026-11-29T10:00:00Z\n"))
+	for _, tc := range []struct {
+		step cli.Step
+		args []string
+	}{
+		{resolvecmd.Step, []string{"--db", dsn, "--answers", answers}},
+		{monitorcmd.Step, []string{"--db", dsn}},
+		{labelscmd.Step, []string{"--db", dsn, "--since", "2026-11-29", "--out", filepath.Join(dir, "labels"), "--classes", classList}},
+	} {
+		t.Run(tc.step.Name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			start := time.Now()
+			code, _, stderr := steptest.RunContext(ctx, t, tc.step, tc.args...)
+			if code != cli.ExitTransient {
+				t.Fatalf("exit %d, want %d (transient): %s", code, cli.ExitTransient, steptest.LastLine(stderr))
+			}
+			if d := time.Since(start); d > 30*time.Second {
+				t.Errorf("took %s for a 1 s connect timeout", d)
+			}
+			if msg := steptest.LastLine(stderr); !strings.Contains(msg, "did not answer in time") || strings.Contains(stderr, "secret") {
+				t.Errorf("message %q: want it to say the database did not answer, without the password", msg)
+			}
+		})
+	}
 }
