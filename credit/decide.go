@@ -56,6 +56,11 @@ type Decision struct {
 	// order: "" and NaN for a photo without a prediction.
 	Classes     []string
 	Confidences []float64
+	// Audit marks a review the policy decided alone that the audit sample
+	// sent to a person instead (see Audit): Decision is then Manual and
+	// AutoDecision the Grant or Reject it would have taken ("" otherwise).
+	Audit        bool
+	AutoDecision string
 }
 
 // What one photo shows, for its review's rule.

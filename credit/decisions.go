@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,7 +17,18 @@ import (
 
 // DecisionsTable is decisions.parquet: one row per review of a day, with
 // what a person needs to audit it line by line.
+//
+// Version 2 added audit and auto_decision (a review of the audit sample:
+// Decision.Audit and Decision.AutoDecision) and grant_credit
+// (DecisionRow.GrantCredit). Files of version 1 are still read.
 var DecisionsTable = table.Def{
+	Name:    "decisions",
+	Version: 2,
+	Schema:  arrow.NewSchema(append(decisionsV1.Schema.Fields(), decisionsV2Fields...), nil),
+}
+
+// decisionsV1 is the decisions table before the audits.
+var decisionsV1 = table.Def{
 	Name:    "decisions",
 	Version: 1,
 	Schema: arrow.NewSchema([]arrow.Field{
@@ -34,6 +46,13 @@ var DecisionsTable = table.Def{
 	}, nil),
 }
 
+// decisionsV2Fields are the columns version 2 added, after the others.
+var decisionsV2Fields = []arrow.Field{
+	{Name: "audit", Type: arrow.FixedWidthTypes.Boolean},
+	{Name: "auto_decision", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "grant_credit", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+}
+
 // A DecisionRow is a row of the decisions table: a Decision and where it
 // came from.
 type DecisionRow struct {
@@ -42,6 +61,12 @@ type DecisionRow struct {
 	Model         string // "" = null
 	TransformJob  string // "" = null
 	Day           string
+	// GrantCredit is the credit a grant of the review earns, whoever
+	// grants it: the rule's credit for the review's type, so that a
+	// person's grant of a manual decision is paid what the policy would
+	// have paid. Negative (null in the table) when not known: a review
+	// type with no rule, a file of version 1. On a Grant it is Credit.
+	GrantCredit int64
 }
 
 // WriteDecisions writes rows as a decisions table. A photo's class is null
@@ -82,6 +107,13 @@ func WriteDecisions(w io.Writer, rows []DecisionRow) error {
 		nullStr(8, r.Model)
 		nullStr(9, r.TransformJob)
 		str(10, r.Day)
+		b.Field(11).(*array.BooleanBuilder).Append(r.Audit)
+		nullStr(12, r.AutoDecision)
+		if r.GrantCredit < 0 {
+			b.Field(13).(*array.Int64Builder).AppendNull()
+		} else {
+			b.Field(13).(*array.Int64Builder).Append(r.GrantCredit)
+		}
 		if (i+1)%16384 == 0 {
 			if err := flush(); err != nil {
 				return err
@@ -115,12 +147,19 @@ func ReadDecisions(ctx context.Context, r parquet.ReaderAtSeeker, name string) (
 // a day of a million decisions need not be held as rows.
 type DecisionsReader struct {
 	tr *table.Reader
+	v1 bool // a file of version 1: no audits, grant credits of grants only
 }
 
-// OpenDecisions checks that r holds a decisions table and prepares to read
-// it; name is used in error messages.
+// OpenDecisions checks that r holds a decisions table (of this version or
+// of version 1) and prepares to read it; name is used in error messages.
 func OpenDecisions(r parquet.ReaderAtSeeker, name string) (*DecisionsReader, error) {
 	tr, err := table.Open(r, name, DecisionsTable)
+	var mm *table.MismatchError
+	if errors.As(err, &mm) && mm.GotTable == decisionsV1.Name && mm.GotVersion == strconv.Itoa(decisionsV1.Version) {
+		if tr, err = table.Open(r, name, decisionsV1); err == nil {
+			return &DecisionsReader{tr: tr, v1: true}, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +206,20 @@ func (r *DecisionsReader) All(ctx context.Context) iter.Seq2[DecisionRow, error]
 				d.Classes = table.StringsAt(classes, i)
 				d.Confidences = table.FloatsAt(confs, i)
 				d.Reasons = table.StringsAt(reasons, i)
+				switch {
+				case r.v1 && d.Decision.Decision == Grant:
+					d.GrantCredit = d.Credit
+				case r.v1:
+					d.GrantCredit = -1
+				default:
+					d.Audit = rec.Column(11).(*array.Boolean).Value(i)
+					d.AutoDecision = str(12, i)
+					if gc := rec.Column(13).(*array.Int64); gc.IsNull(i) {
+						d.GrantCredit = -1
+					} else {
+						d.GrantCredit = gc.Value(i)
+					}
+				}
 				if !yield(d, nil) {
 					stopped = true
 					return errStop

@@ -114,4 +114,22 @@
 // Package credittest simulates a world with a known answer (a perfectly
 // calibrated model) to test and measure all of this; bench/calibworld
 // runs it end to end.
+//
+// # Audits and live accuracy
+//
+// A calibration guarantees accuracy on photos like the calibration set;
+// when the photos change, only fresh labels tell. The policy's audit_rate
+// sends that share of the reviews it would decide alone to a person
+// instead ([Audit]): the choice is a hash of the day and the review
+// ([AuditDraw]), the same on every run and blind to the photos, so the
+// audits are a random sample of the automatic decisions, and the
+// decision the policy would have taken is kept beside the person's.
+// [LiveAccuracy] turns the closed audits into the accuracy of each ISO
+// week's grants and rejects, with its Clopper–Pearson interval
+// ([LowerBound], [UpperBound]), and alarms, with a sequential test that
+// holds however often it is looked at, when a week's decisions are less
+// accurate than their target; [AuditsToDetect] says how many audits a
+// drop takes to show. Only audits are a random sample of what the model
+// decides: the inspection queue holds the photos it was unsure of, good to
+// train on, biased for calibration ([CheckCalibrationSample]).
 package credit

@@ -85,6 +85,10 @@ type Policy struct {
 	// it (nil when they were not calibrated). It is free-form: read and
 	// written back as it is, and not used to decide.
 	Certificate map[string]any
+	// AuditRate is the share of the reviews decided without a person that
+	// go to one anyway, as audits of the automatic decisions (see Audit):
+	// a number in [0, 1], written audit_rate; 0 (the default) audits none.
+	AuditRate float64
 }
 
 // A Rule is what a review of one type must show to earn its credit.
@@ -151,7 +155,7 @@ func (e *PolicyError) Error() string {
 
 // The keys of a policy file.
 var (
-	policyKeys    = []string{"schema", "version", "classes", "review_types", "guarantee", "thresholds", "certificate"}
+	policyKeys    = []string{"schema", "version", "classes", "review_types", "guarantee", "thresholds", "audit_rate", "certificate"}
 	ruleKeys      = []string{"qualifying", "require", "credit"}
 	thresholdKeys = []string{"grant", "reject"}
 )
@@ -492,6 +496,10 @@ func (ps *policyParser) policy(root *yaml.Node) (*Policy, error) {
 			err = ps.rules(v, p.ReviewTypes)
 		case "thresholds":
 			err = ps.thresholds(v, p.Thresholds)
+		case "audit_rate":
+			if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!float" && v.ShortTag() != "!!int") || v.Decode(&p.AuditRate) != nil {
+				return ps.errorf(v, key, "%s, want a share in [0, 1] such as 0.02", show(v))
+			}
 		case "certificate":
 			if isNull(v) {
 				return nil
@@ -676,6 +684,9 @@ func (p *Policy) Validate() error {
 			return bad(join(path, "credit"), "%d, want a whole number ≥ 0", r.Credit)
 		}
 	}
+	if !(p.AuditRate >= 0 && p.AuditRate <= 1) {
+		return bad("audit_rate", "%g, want a share in [0, 1] such as 0.02", p.AuditRate)
+	}
 	if !p.decides() {
 		if p.Guarantee != "" {
 			return bad("guarantee", "%q in a schema %d policy, whose thresholds are per class: want none, or schema: %d", p.Guarantee, SchemaConfidence, SchemaDecision)
@@ -785,6 +796,7 @@ func (p *Policy) WithThresholds(t map[string]Threshold, certificate map[string]a
 		ReviewTypes: make(map[string]Rule, len(p.ReviewTypes)),
 		Guarantee:   p.Guarantee,
 		Thresholds:  make(map[string]Threshold, len(p.Classes)),
+		AuditRate:   p.AuditRate,
 	}
 	for name, r := range p.ReviewTypes {
 		r.Qualifying = slices.Clone(r.Qualifying)
@@ -914,6 +926,9 @@ func (p *Policy) WriteYAML(w io.Writer) error {
 		}})
 	}
 	add("thresholds", thresholds)
+	if p.AuditRate > 0 {
+		add("audit_rate", plain(strconv.FormatFloat(p.AuditRate, 'g', -1, 64)))
+	}
 
 	if p.Certificate != nil {
 		cert, err := valueNode(p.Certificate)

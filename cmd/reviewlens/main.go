@@ -7,9 +7,12 @@ import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/consolidatecmd"
 	"github.com/reviewlens/reviewlens/internal/creditcmd"
+	"github.com/reviewlens/reviewlens/internal/labelscmd"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
+	"github.com/reviewlens/reviewlens/internal/monitorcmd"
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
 	"github.com/reviewlens/reviewlens/internal/publishcmd"
+	"github.com/reviewlens/reviewlens/internal/resolvecmd"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -27,5 +30,8 @@ func main() {
 		cli.Command(creditcmd.CreditStep),
 		cli.Command(publishcmd.PublishStep),
 		cli.Command(publishcmd.QueueStep),
+		cli.Command(resolvecmd.Step),
+		cli.Command(monitorcmd.Step),
+		cli.Command(labelscmd.Step),
 	))
 }

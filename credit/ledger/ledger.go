@@ -1,13 +1,18 @@
 // Package ledger stores the credit decisions of each day and the credits
 // they grant, once: a review is decided once and granted at most once,
-// ever, however often a day is published. It is the system of record that
-// package credit's decisions tables feed.
+// ever, however often a day is published and whoever grants it, the
+// policy or a person. It is the system of record that package credit's
+// decisions tables feed, and it closes the loop: what inspectors decide,
+// the live accuracy of the automatic decisions, and new labels.
 //
 // A ledger lives in a SQL database named by a DSN: SQLite
 // ("sqlite:reviewlens.db", "sqlite::memory:") or PostgreSQL
 // ("postgres://user:password@host/db", "postgresql://…", through pgx). The
 // SQL is kept portable and what differs between the two is held in one
-// place, the dialect.
+// place, the dialect. [Open] creates a ledger where there is none (only the
+// publish step does); [OpenExisting], and [OpenStep] for the steps, fail
+// with [ErrNoLedger] instead, so that a typo in a DSN is not an empty
+// ledger.
 //
 // # Tables
 //
@@ -16,15 +21,36 @@
 //
 //   - decisions: every decision applied, one per review: review_id is the
 //     primary key, so the database itself refuses a second decision, and
-//     so a second grant, of a review. Its lists (classes, confidences,
-//     reasons) are JSON arrays.
+//     so a second automatic grant, of a review. Its lists (classes,
+//     confidences, reasons) are JSON arrays. auto_decision is set on an
+//     audit (a manual decision the policy would have taken alone: grant
+//     or reject); grant_credit is what a grant of the review pays, whoever
+//     grants it.
 //   - publications: what the decisions of one publish share: day, policy
 //     version, model, transform job, time, and how many it stored.
 //   - conflicts: published decisions that were not applied, for a person:
 //     the day's decision changed, or the review was decided on another day.
-//   - inspections: the items of the inspection queue a person closed.
-//   - grants (a view): the grant decisions, with their policy and time.
-//   - inspection_queue (a view): the manual decisions no inspection closed.
+//   - inspections: the items of the inspection queue a person closed, one
+//     per review (its primary key): the outcome (grant or reject), the
+//     credit a grant pays, the inspector, when they decided (decided_at)
+//     and when the ledger recorded it (closed_at), and the answers file. A
+//     trigger refuses an inspection of a review that is not a manual
+//     decision, and another a change of a decision a person closed.
+//   - inspection_photos: the class a person gave each photo of a review
+//     closed, with the photo's URI.
+//   - answer_conflicts: answers that were not applied, each once: the
+//     review was unknown, decided automatically, or closed otherwise.
+//   - grants (a view): the credits granted, one row a review: the
+//     automatic grants (granted_by policy) and the inspectors' grants of
+//     manual decisions (granted_by inspector, with the inspector). A
+//     review has one decision and at most one inspection, and only a
+//     manual decision can be inspected, so no review is in it twice.
+//     granted_at is when the ledger recorded the grant: a payout job that
+//     reads the grants since its last run misses none.
+//   - inspection_queue (a view): the manual decisions no inspection has
+//     closed. An audit is shown blind (no classes, confidences or reasons
+//     of the model; audit is true), so that the person's answer measures
+//     the model instead of agreeing with it.
 //
 // # Publishing
 //
@@ -33,6 +59,29 @@
 // it. Publishing a day again changes nothing. A day new to the ledger is
 // bulk loaded straight into decisions (COPY on PostgreSQL); a day
 // published before is staged and merged.
+//
+// # Answers
+//
+// [Ledger.Resolve] records what people decided on the queue, in one
+// transaction; [ReadAnswers] reads an answers file and [ResolveFile] is the
+// resolve step. An answers file is CSV or Parquet (told by its bytes), with
+// the columns review_id, outcome (grant or reject), inspector and
+// decided_at (RFC 3339; without a zone, UTC), and optionally, all three
+// together, image_index, image_uri (s3://…, JPEG or PNG) and class_name:
+// then a review has one row per photo it classifies, every row giving the
+// same outcome, inspector and decided_at, or one row with the three empty.
+// Other columns are ignored. A bad row is an [*AnswerError] naming its row
+// and column; a review with a bad row is refused whole.
+//
+// # Monitoring and labels
+//
+// [Monitor] measures the live accuracy of the automatic decisions from the
+// closed audits (credit.LiveAccuracy), the automation rate of each day
+// ([Ledger.DayCounts]) and the open queue ([Ledger.QueueStats]).
+// [ExportLabels] writes the photos people classified: the queue's as a
+// Ground Truth output manifest for training ([WriteOutputManifest]), the
+// audits' as a calibration set flagged as a random sample
+// ([WriteCalibrationLabels], credit.SampleMarker).
 package ledger
 
 import (

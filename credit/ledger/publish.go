@@ -25,6 +25,7 @@ type Result struct {
 	// in the conflicts table.
 	Conflicts      int   `json:"conflicts"`
 	Queued         int   `json:"queued"`          // manual decisions added to the inspection queue
+	Audits         int   `json:"audits"`          // of those, audits of automatic decisions
 	CreditsGranted int64 `json:"credits_granted"` // the credits of the grants this publish made
 }
 
@@ -36,6 +37,10 @@ type QueueItem struct {
 	Confidences               []float64 // NaN for a photo without a prediction
 	Reasons                   []string
 	QueuedAt                  time.Time
+	// Audit marks an audit of an automatic decision. It is shown blind:
+	// no classes, confidences or reasons of the model, so that the
+	// person's answer measures the model instead of agreeing with it.
+	Audit bool
 }
 
 // A RowError is a decision that Publish refuses, and with it the whole
@@ -116,8 +121,10 @@ func (l *Ledger) PublishSeq(ctx context.Context, day string, rows iter.Seq2[cred
 // lists[0:1], [1:2] and [2:3].
 type staged struct {
 	reviewID, reviewType, decision string
+	autoDecision                   string // an audit's automatic decision, else ""
 	credit                         int64
-	pub                            int // index in the publish's pubs
+	grantCredit                    int64 // negative: null
+	pub                            int   // index in the publish's pubs
 	lists                          [4]int32
 }
 
@@ -292,6 +299,18 @@ func (p *publishing) stage(c *chunk, r credit.DecisionRow) error {
 	default:
 		return bad("decision %q, want %s, %s or %s", r.Decision.Decision, credit.Grant, credit.Reject, credit.Manual)
 	}
+	switch {
+	case r.Audit && r.Decision.Decision != credit.Manual:
+		return bad("an audit decided %s, want %s: a person decides an audit", r.Decision.Decision, credit.Manual)
+	case r.Audit && r.AutoDecision != credit.Grant && r.AutoDecision != credit.Reject:
+		return bad("an audit's automatic decision %q, want %s or %s", r.AutoDecision, credit.Grant, credit.Reject)
+	case !r.Audit && r.AutoDecision != "":
+		return bad("automatic decision %q on a review that is not an audit", r.AutoDecision)
+	}
+	grantCredit := r.GrantCredit
+	if r.Decision.Decision == credit.Grant {
+		grantCredit = r.Credit
+	}
 	if r.PolicyVersion == "" {
 		return bad("no policy_version")
 	}
@@ -312,7 +331,8 @@ func (p *publishing) stage(c *chunk, r credit.DecisionRow) error {
 	}
 	c.arena = arena
 	c.rows = append(c.rows, staged{
-		reviewID: r.ReviewID, reviewType: r.ReviewType, decision: r.Decision.Decision, credit: r.Credit, pub: pub,
+		reviewID: r.ReviewID, reviewType: r.ReviewType, decision: r.Decision.Decision, autoDecision: r.AutoDecision,
+		credit: r.Credit, grantCredit: grantCredit, pub: pub,
 		lists: [4]int32{int32(at), int32(at + confsAt), int32(at + reasonsAt), int32(len(arena))},
 	})
 	return nil
@@ -322,6 +342,7 @@ func (p *publishing) stage(c *chunk, r credit.DecisionRow) error {
 // the order of decisionValues.
 var decisionColumns = []string{
 	"day", "review_id", "review_type", "decision", "credit", "publication", "classes", "confidences", "reasons",
+	"auto_decision", "grant_credit",
 }
 
 func (p *publishing) decisionValues(c *chunk, s *staged, e rowEncoder) {
@@ -334,6 +355,17 @@ func (p *publishing) decisionValues(c *chunk, s *staged, e rowEncoder) {
 	e.bytes(c.list(s, 0))
 	e.bytes(c.list(s, 1))
 	e.bytes(c.list(s, 2))
+	nullable(e, s.autoDecision)
+	nullableInt(e, s.grantCredit)
+}
+
+// nullableInt gives e the BIGINT v, or NULL for a negative v.
+func nullableInt(e rowEncoder, v int64) {
+	if v < 0 {
+		e.null()
+	} else {
+		e.int(v)
+	}
 }
 
 // loadNew loads a chunk of a day new to the ledger straight into
@@ -376,6 +408,9 @@ func (p *publishing) loadNew(ctx context.Context, c *chunk) error {
 			p.res.CreditsGranted += s.credit
 		case credit.Manual:
 			p.res.Queued++
+			if s.autoDecision != "" {
+				p.res.Audits++
+			}
 		}
 	}
 	return nil
@@ -503,7 +538,7 @@ func (p *publishing) conflict(ctx context.Context, reviewID, previous, decision,
 // before, in the order of stagingValues.
 var stagingColumns = []string{
 	"review_id", "review_type", "decision", "credit", "publication", "policy_version", "model", "transform_job",
-	"classes", "confidences", "reasons",
+	"classes", "confidences", "reasons", "auto_decision", "grant_credit",
 }
 
 func (p *publishing) stagingValues(c *chunk, s *staged, e rowEncoder) {
@@ -519,6 +554,8 @@ func (p *publishing) stagingValues(c *chunk, s *staged, e rowEncoder) {
 	e.bytes(c.list(s, 0))
 	e.bytes(c.list(s, 1))
 	e.bytes(c.list(s, 2))
+	nullable(e, s.autoDecision)
+	nullableInt(e, s.grantCredit)
 }
 
 // nullable gives e the text s, or NULL for "".
@@ -548,7 +585,9 @@ func (p *publishing) loadMerge(ctx context.Context, c *chunk) error {
 			transform_job  TEXT,
 			classes        TEXT   NOT NULL,
 			confidences    TEXT   NOT NULL,
-			reasons        TEXT   NOT NULL
+			reasons        TEXT   NOT NULL,
+			auto_decision  TEXT,
+			grant_credit   BIGINT
 		)`); err != nil {
 			return fmt.Errorf("create staging table: %w", err)
 		}
@@ -582,6 +621,8 @@ func (p *publishing) merge(ctx context.Context) error {
 		classes           TEXT   NOT NULL,
 		confidences       TEXT   NOT NULL,
 		reasons           TEXT   NOT NULL,
+		auto_decision     TEXT,
+		grant_credit      BIGINT,
 		status            TEXT   NOT NULL,
 		previous_decision TEXT,
 		detail            TEXT
@@ -590,6 +631,7 @@ func (p *publishing) merge(ctx context.Context) error {
 	}
 	if err := exec("compare with the stored decisions", `INSERT INTO ledger_merge
 		SELECT s.review_id, s.review_type, s.decision, s.credit, s.publication, s.classes, s.confidences, s.reasons,
+			s.auto_decision, s.grant_credit,
 			CASE WHEN d.review_id IS NULL THEN 'new' WHEN d.day = ? THEN 'changed' ELSE 'decided' END AS status,
 			d.decision AS previous_decision,
 			CASE WHEN d.review_id IS NULL THEN NULL
@@ -601,6 +643,9 @@ func (p *publishing) merge(ctx context.Context) error {
 				|| CASE WHEN p.model IS DISTINCT FROM s.model OR p.transform_job IS DISTINCT FROM s.transform_job THEN ' model' ELSE '' END
 				|| CASE WHEN d.classes <> s.classes OR d.confidences <> s.confidences THEN ' predictions' ELSE '' END
 				|| CASE WHEN d.reasons <> s.reasons THEN ' reasons' ELSE '' END
+				|| CASE WHEN d.auto_decision IS DISTINCT FROM s.auto_decision THEN ' audit' ELSE '' END
+				|| CASE WHEN s.grant_credit IS NOT NULL AND d.grant_credit IS DISTINCT FROM s.grant_credit
+					AND d.decision <> 'grant' AND s.decision <> 'grant' THEN ' grant credit' ELSE '' END
 			WHEN d.decision = 'grant' THEN 'already granted on ' || d.day || ' (credit ' || CAST(d.credit AS TEXT)
 				|| ', policy ' || p.policy_version || ')'
 			ELSE 'already decided on ' || d.day || ': ' || d.decision || ' (policy ' || p.policy_version || ')'
@@ -611,7 +656,11 @@ func (p *publishing) merge(ctx context.Context) error {
 		WHERE d.review_id IS NULL OR d.day <> ? OR NOT (d.review_type = s.review_type AND d.decision = s.decision
 			AND d.credit = s.credit AND p.policy_version = s.policy_version
 			AND p.model IS NOT DISTINCT FROM s.model AND p.transform_job IS NOT DISTINCT FROM s.transform_job
-			AND d.classes = s.classes AND d.confidences = s.confidences AND d.reasons = s.reasons)`,
+			AND d.classes = s.classes AND d.confidences = s.confidences AND d.reasons = s.reasons
+			AND d.auto_decision IS NOT DISTINCT FROM s.auto_decision
+			-- a row that does not know what a grant pays (a decisions file of
+			-- version 1) does not contradict the ledger
+			AND (s.grant_credit IS NULL OR d.grant_credit IS NOT DISTINCT FROM s.grant_credit))`,
 		p.day, p.day, p.day); err != nil {
 		return err
 	}
@@ -622,14 +671,15 @@ func (p *publishing) merge(ctx context.Context) error {
 		return err
 	}
 	if err := exec("insert decisions", `INSERT INTO decisions (`+strings.Join(decisionColumns, ", ")+`)
-		SELECT ?, review_id, review_type, decision, credit, publication, classes, confidences, reasons
+		SELECT ?, review_id, review_type, decision, credit, publication, classes, confidences, reasons, auto_decision, grant_credit
 		FROM ledger_merge WHERE status = 'new'`, p.day); err != nil {
 		return err
 	}
 
 	rows, err := p.tx.QueryContext(ctx, `SELECT status, publication, COUNT(*),
 			CAST(COALESCE(SUM(CASE WHEN decision = 'grant' THEN credit ELSE 0 END), 0) AS BIGINT),
-			CAST(COALESCE(SUM(CASE WHEN decision = 'manual' THEN 1 ELSE 0 END), 0) AS BIGINT)
+			CAST(COALESCE(SUM(CASE WHEN decision = 'manual' THEN 1 ELSE 0 END), 0) AS BIGINT),
+			CAST(COALESCE(SUM(CASE WHEN auto_decision IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT)
 		FROM ledger_merge GROUP BY status, publication`)
 	if err != nil {
 		return fmt.Errorf("count: %w", err)
@@ -638,11 +688,11 @@ func (p *publishing) merge(ctx context.Context) error {
 	notUnchanged := 0
 	for rows.Next() {
 		var (
-			status        string
-			pub, n, creds int64
-			manual        int
+			status         string
+			pub, n, creds  int64
+			manual, audits int
 		)
-		if err := rows.Scan(&status, &pub, &n, &creds, &manual); err != nil {
+		if err := rows.Scan(&status, &pub, &n, &creds, &manual, &audits); err != nil {
 			rows.Close()
 			return fmt.Errorf("count: %w", err)
 		}
@@ -654,6 +704,7 @@ func (p *publishing) merge(ctx context.Context) error {
 		p.res.Inserted += int(n)
 		p.res.CreditsGranted += creds
 		p.res.Queued += manual
+		p.res.Audits += audits
 		p.stored[pub-p.base-1] += n
 	}
 	if err := rows.Close(); err != nil {
@@ -720,7 +771,7 @@ func (p *publishing) findDuplicate(ctx context.Context, rows iter.Seq2[credit.De
 // Queue returns the open inspection queue, oldest first.
 func (l *Ledger) Queue(ctx context.Context) ([]QueueItem, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT
-		review_id, review_type, day, classes, confidences, reasons, queued_at
+		review_id, review_type, day, classes, confidences, reasons, queued_at, audit
 		FROM inspection_queue ORDER BY queued_at, day, review_id`)
 	if err != nil {
 		return nil, fmt.Errorf("read inspection queue: %w", err)
@@ -733,7 +784,7 @@ func (l *Ledger) Queue(ctx context.Context) ([]QueueItem, error) {
 			classes, confs, reasons string
 			queuedAt                string
 		)
-		if err := rows.Scan(&it.ReviewID, &it.ReviewType, &it.Day, &classes, &confs, &reasons, &queuedAt); err != nil {
+		if err := rows.Scan(&it.ReviewID, &it.ReviewType, &it.Day, &classes, &confs, &reasons, &queuedAt, &it.Audit); err != nil {
 			return nil, fmt.Errorf("read inspection queue: %w", err)
 		}
 		if err := decodeLists(&it, classes, confs, reasons); err != nil {

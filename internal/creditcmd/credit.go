@@ -68,7 +68,10 @@ type CreditResult struct {
 	// Mismatched counts photos whose prediction is of another photo than
 	// the review's (the reviews file and the staged photos disagree):
 	// their reviews went to a person.
-	Mismatched     int     `json:"mismatched_photos"`
+	Mismatched int `json:"mismatched_photos"`
+	// Audits counts the reviews the policy decided alone that the audit
+	// sample (the policy's audit_rate) sent to a person: counted as manual.
+	Audits         int     `json:"audits"`
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
 }
 
@@ -204,7 +207,9 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 		} else if d, err = policy.Decide(*rv); err != nil {
 			return nil, cli.BadInputf("review %s: %v", id, err)
 		}
-		rows = append(rows, credit.DecisionRow{Decision: d, PolicyVersion: policy.Version, Model: model, TransformJob: job, Day: day})
+		d = credit.Audit(d, day, policy.AuditRate)
+		rows = append(rows, credit.DecisionRow{Decision: d, PolicyVersion: policy.Version, Model: model, TransformJob: job, Day: day,
+			GrantCredit: policy.GrantCredit(d.ReviewType)})
 		res.ByDecision[d.Decision]++
 		res.CreditsGranted += d.Credit
 		c := byType[d.ReviewType]
@@ -219,6 +224,9 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 			c.Manual++
 			if _, isBad := badReview[id]; isBad {
 				res.ManualReasons["a row of the review is bad"]++
+			} else if d.Audit {
+				res.Audits++
+				res.ManualReasons["audit: a random check of the automatic decisions"]++
 			} else {
 				res.ManualReasons[manualReason(rv)]++
 			}

@@ -46,7 +46,10 @@ review, its day, why it went to a person, its photos' classes and confidences
 The format is --format, or else the extension of --out: .parquet (the
 inspection_queue table, which DuckDB, pandas, Spark and Athena read as is), .csv,
 or .jsonl, .ndjson or .json (JSON Lines), in any case. Any other extension needs
---format.`,
+--format. An audit (a review the policy decided alone, sent to a person at
+random: see the policy's audit_rate) is shown without the model's classes,
+confidences and reasons, its reason starting "audit:", so that the answer
+measures the model instead of agreeing with it. The step never creates a ledger.`,
 	Flags: []urfave.Flag{
 		&urfave.StringFlag{Name: "db", Value: DefaultDB, Usage: "the ledger's DSN"},
 		&urfave.StringFlag{Name: "out", Usage: "where the queue goes (a path or an s3:// URI): .parquet, .csv, or .jsonl, .ndjson or .json for JSON Lines", Required: true},
