@@ -80,6 +80,10 @@ const (
 	// it was unsure of them: the hard cases. Good to train on, but a
 	// calibration on them describes the hard cases, not the decisions.
 	SampleQueue = "queue"
+	// SampleUnknown photos were chosen in a way nobody vouched for: the
+	// manifest step's --sample unknown, say a labelling job of hand-picked
+	// hard photos.
+	SampleUnknown = "unknown"
 )
 
 // ErrNotRandomSample is returned (wrapped) by CheckCalibrationSample.
@@ -100,7 +104,7 @@ func CheckCalibrationSample(sample string, allowBiased bool) error {
 	switch sample {
 	case SampleQueue:
 		why = "its photos are those of the inspection queue, which the model was unsure of: thresholds calibrated on them would not describe the photos it decides"
-	case "":
+	case "", SampleUnknown:
 		why = "nothing says how its photos were chosen"
 	default:
 		why = fmt.Sprintf("its sample is %q, want %q", sample, SampleRandom)
@@ -113,7 +117,7 @@ func CheckCalibrationSample(sample string, allowBiased bool) error {
 // SampleMarkerFor: the labels step writes one with its calibration set of
 // audits.
 type SampleMarker struct {
-	Sample string `json:"sample"`           // SampleRandom or SampleQueue
+	Sample string `json:"sample"`           // SampleRandom, SampleQueue or SampleUnknown
 	Source string `json:"source,omitempty"` // what the photos are, for people
 	Photos int    `json:"photos"`
 	Why    string `json:"why,omitempty"`

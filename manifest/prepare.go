@@ -30,13 +30,16 @@ const (
 	FileClasses       = "classes.json"
 	FileRejected      = "rejected.jsonl"
 	FileSummary       = "summary.json"
+	// FileLabelsSample says how the labelled photos were chosen, for the
+	// calibrate step (credit.SampleMarker: {"sample": "random", ...}).
+	FileLabelsSample = "labels.sample.json"
 )
 
 // outputKey names each file in Prepared.Outputs.
 var outputKey = map[string]string{
 	FileLabels: "labels", FileTrain: "train_manifest", FileValidation: "validation_manifest",
 	FileTrainLst: "train_lst", FileValidationLst: "validation_lst", FileClasses: "classes",
-	FileRejected: "rejected", FileSummary: "summary",
+	FileRejected: "rejected", FileSummary: "summary", FileLabelsSample: "labels_sample",
 }
 
 // PrepareOptions is the manifest step's input.
@@ -56,6 +59,12 @@ type PrepareOptions struct {
 	// validation.lst relative to those prefixes, for File-mode training.
 	LstPrefix       string
 	CopyConcurrency int // concurrent photo copies; 0 = 32
+	// Sample says how the labelling job's photos were chosen, written to
+	// labels.sample.json for the calibrate step: "random" ("" means it:
+	// the photos of a day drawn at random, the usual labelling job) or
+	// "unknown" (say a job of hand-picked hard photos), which calibrate
+	// refuses unless told otherwise.
+	Sample string
 	// Progress shows the photo copies as they go; nil means a log line
 	// every 30 s.
 	Progress progress.Meter
@@ -172,6 +181,20 @@ func Prepare(ctx context.Context, store *storage.Storage, cfg PrepareOptions) (*
 	if err := spool.WriteFile(FileClasses, sum.Classes.WriteJSON); err != nil {
 		return nil, err
 	}
+	sample := cfg.Sample
+	if sample == "" {
+		sample = "random"
+	}
+	if err := spool.WriteFile(FileLabelsSample, func(w io.Writer) error {
+		return writeJSON(w, map[string]any{
+			"sample": sample,
+			"source": "the labels of the Ground Truth output manifest " + clip.S(cfg.In) + ", its validation split held out of training",
+			"photos": sum.Train + sum.Validation,
+			"why":    "a labelling job's photos, said to be " + sample + " by the manifest step's --sample",
+		})
+	}); err != nil {
+		return nil, err
+	}
 
 	res := newResult(cfg, sum)
 	if cfg.LstPrefix != "" {
@@ -181,7 +204,7 @@ func Prepare(ctx context.Context, store *storage.Storage, cfg PrepareOptions) (*
 		}
 		res.PhotosCopied, res.LstPrefix = n, cfg.LstPrefix
 	}
-	published := []string{FileLabels, FileTrain, FileValidation, FileClasses, FileRejected}
+	published := []string{FileLabels, FileLabelsSample, FileTrain, FileValidation, FileClasses, FileRejected}
 	if cfg.LstPrefix != "" {
 		published = append(published, FileTrainLst, FileValidationLst)
 	}
@@ -207,6 +230,8 @@ func (cfg *PrepareOptions) check() error {
 		return fault.BadInputf("--validation-fraction %g: want a number in [0, 1)", cfg.ValidationFraction)
 	case !(cfg.MinConfidence >= 0 && cfg.MinConfidence <= 1):
 		return fault.BadInputf("--min-confidence %g: want a number in [0, 1]", cfg.MinConfidence)
+	case cfg.Sample != "" && cfg.Sample != "random" && cfg.Sample != "unknown":
+		return fault.BadInputf("--sample %s: want random or unknown", clip.Q(cfg.Sample))
 	case cfg.OnBadLine != "" && cfg.OnBadLine != "fail" && cfg.OnBadLine != "skip":
 		return fault.BadInputf("--on-bad-line %q: want fail or skip", cfg.OnBadLine)
 	case cfg.LstPrefix != "" && !storage.IsS3(cfg.LstPrefix):

@@ -20,8 +20,8 @@ import (
 func dayPredictions() []inspect.PredictionRow {
 	return []inspect.PredictionRow{
 		{ReviewID: "r-1", ReviewType: "style", ImageIndex: 0, ImageURI: "s3://p/r-1/0.jpg", OutputURI: "s3://o/r-1/0.jpg.out", Status: "ok", Label: 2, ClassName: "full-length", Confidence: 0.999, Margin: 0.99, Probabilities: probs(2, 0.999), Day: "2026-11-28"},
-		{ReviewID: "r-2", ReviewType: "product", ImageIndex: 0, ImageURI: "s3://p/r-2/0.jpg", OutputURI: "s3://o/r-2/0.jpg.out", Status: "ok", Label: 1, ClassName: "packaging", Confidence: 0.99, Margin: 0.98, Probabilities: probs(1, 0.99), Day: "2026-11-28"},
-		{ReviewID: "r-3", ReviewType: "product", ImageIndex: 0, ImageURI: "s3://p/r-3/0.jpg", OutputURI: "s3://o/r-3/0.jpg.out", Status: "ok", Label: 0, ClassName: "product", Confidence: 0.999, Margin: 0.99, Probabilities: probs(0, 0.999), Day: "2026-11-28"},
+		{ReviewID: "r-2", ReviewType: "product", ImageIndex: 0, ImageURI: "s3://p/r-2/0.jpg", OutputURI: "s3://o/r-2/0.jpg.out", Status: "ok", Label: 0, ClassName: "package", Confidence: 0.99, Margin: 0.98, Probabilities: probs(0, 0.99), Day: "2026-11-28"},
+		{ReviewID: "r-3", ReviewType: "product", ImageIndex: 0, ImageURI: "s3://p/r-3/0.jpg", OutputURI: "s3://o/r-3/0.jpg.out", Status: "ok", Label: 1, ClassName: "product", Confidence: 0.999, Margin: 0.99, Probabilities: probs(1, 0.999), Day: "2026-11-28"},
 	}
 }
 
@@ -116,18 +116,18 @@ func TestCreditBadInputs(t *testing.T) {
 
 // creditDay runs the credit step on the day with reviews and returns its
 // result and decisions by review.
-func creditDay(t *testing.T, reviews string, more ...string) (creditcmd.CreditResult, map[string]credit.DecisionRow, string, string) {
+func creditDay(t *testing.T, reviews string, more ...string) (credit.DayResult, map[string]credit.DecisionRow, string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	code, stdout, stderr := steptest.Run(t, creditcmd.CreditStep, dayArgs(t, dir, reviews, more...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var res creditcmd.CreditResult
+	var res credit.DayResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "out", creditcmd.FileDecisions))
+	data, err := os.ReadFile(filepath.Join(dir, "out", credit.FileDecisions))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestCreditSkipsRowsThatNameNoReview(t *testing.T) {
 	if res.Rejected != 1 || len(got) != 2 {
 		t.Errorf("rejected %d, decisions %d; want 1 and 2", res.Rejected, len(got))
 	}
-	data, err := os.ReadFile(filepath.Join(out, creditcmd.FileRejected))
+	data, err := os.ReadFile(filepath.Join(out, credit.FileRejected))
 	if err != nil {
 		t.Fatal(err)
 	}

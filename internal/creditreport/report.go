@@ -22,7 +22,7 @@
 //     to a person; what more labelled photos would buy; and its
 //     risk–coverage curve (spec/policy.md §1.1) with the upper bound, the
 //     target risk and the chosen point (not in a credit report, whose
-//     families come from the policy's certificate: PolicyData);
+//     families come from the policy's certificate);
 //   - the confusion matrix of the calibration set, shaded by row;
 //   - a reliability diagram per predicted class (§1.6), with its ECE;
 //   - for a day's decisions: the automation rate next to the coverage the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/testenv"
@@ -304,5 +305,49 @@ func TestS3(t *testing.T) {
 				t.Errorf("copy of %s holds %q", f[2], copied)
 			}
 		}
+	}
+}
+
+// TestSampleMarker: the labels carry a marker saying how their photos were
+// chosen, which the calibrate step reads beside them: random by default,
+// unknown when the user says so, which calibrate then refuses.
+func TestSampleMarker(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    string
+		refused bool
+	}{
+		{nil, credit.SampleRandom, false},
+		{[]string{"--sample", "unknown"}, credit.SampleUnknown, true},
+	} {
+		out := t.TempDir()
+		args := append([]string{"--in", "../../examples/groundtruth/output.manifest", "--out", out}, tc.args...)
+		code, stdout, stderr := run(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		var res manifest.Prepared
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		labels := filepath.Join(out, manifest.FileLabels)
+		if got := res.Outputs["labels_sample"]; got != credit.SampleMarkerFor(labels) {
+			t.Errorf("%v: outputs name the marker %q, want %q", tc.args, got, credit.SampleMarkerFor(labels))
+		}
+		f, err := os.Open(credit.SampleMarkerFor(labels))
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		m, err := credit.ReadSampleMarker(f)
+		f.Close()
+		if err != nil || m.Sample != tc.want || m.Photos != res.Rows["train"]+res.Rows["validation"] {
+			t.Errorf("%v: marker %+v, %v; want sample %q over %d photos", tc.args, m, err, tc.want, res.Rows["train"]+res.Rows["validation"])
+		}
+		if err := credit.CheckCalibrationSample(m.Sample, false); (err != nil) != tc.refused {
+			t.Errorf("%v: calibrate's check says %v, want refused %v", tc.args, err, tc.refused)
+		}
+	}
+	if code, _, stderr := run(t, "--in", "../../examples/groundtruth/output.manifest", "--out", t.TempDir(), "--sample", "hand-picked"); code != cli.ExitBadInput || !strings.Contains(stderr, "--sample") {
+		t.Errorf("--sample hand-picked: exit %d, want %d naming the flag: %s", code, cli.ExitBadInput, stderr)
 	}
 }

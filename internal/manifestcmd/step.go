@@ -38,6 +38,7 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 		&urfave.StringFlag{Name: "on-bad-line", Value: "fail", Usage: "fail: stop with exit 2 on a bad line; skip: write it to rejected.jsonl and go on"},
 		&urfave.StringFlag{Name: "lst-prefix", Usage: "copy the photos under this s3:// prefix and write train.lst and validation.lst (File mode)"},
 		&urfave.IntFlag{Name: "copy-concurrency", Value: 32, Usage: "concurrent photo copies for --lst-prefix"},
+		&urfave.StringFlag{Name: "sample", Value: "random", Usage: "how the labelling job's photos were chosen: random (calibrate trusts its validation split) or unknown"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if err := cli.Positive(c, "copy-concurrency"); err != nil {
@@ -58,6 +59,7 @@ listing the first 20; with skip they go to rejected.jsonl and are counted.`,
 			OnBadLine:          c.String("on-bad-line"),
 			LstPrefix:          c.String("lst-prefix"),
 			CopyConcurrency:    c.Int("copy-concurrency"),
+			Sample:             c.String("sample"),
 			Progress:           env.Progress(),
 			Logger:             env.Logger,
 		})

@@ -13,7 +13,6 @@ import (
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
@@ -61,7 +60,7 @@ func Publish(ctx context.Context, store *storage.Storage, uri, dsn string, log *
 	if log == nil {
 		log = slog.Default()
 	}
-	data, uri, err := stepio.ReadParquet(ctx, store, "--decisions", uri, "decisions.parquet", "the credit step's decisions.parquet")
+	data, uri, err := store.ReadParquetInput(ctx, "--decisions", uri, "decisions.parquet", "the credit step's decisions.parquet")
 	if err != nil {
 		return nil, err
 	}

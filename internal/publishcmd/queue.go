@@ -20,7 +20,6 @@ import (
 
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/table"
 )
@@ -94,7 +93,7 @@ func ExportQueue(ctx context.Context, store *storage.Storage, dsn, out, format s
 	if err != nil {
 		return nil, err
 	}
-	if err := stepio.OutFile("--out", out); err != nil {
+	if err := storage.CheckOutFile("--out", out); err != nil {
 		return nil, err
 	}
 	l, err := ledger.OpenExisting(ctx, dsn)

@@ -1,4 +1,4 @@
-package creditcmd
+package credit
 
 import (
 	"bytes"
@@ -14,28 +14,31 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/fault"
 	"github.com/reviewlens/reviewlens/inspect"
-	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/internal/creditreport"
-	"github.com/reviewlens/reviewlens/internal/stepio"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
-// Output files of the credit step.
+// The credit step's files in its output folder.
 const (
 	FileDecisions = "decisions.parquet"
+	FileRejected  = "rejected.jsonl" // rows of the reviews file that name no review
 	FileSummary   = "summary.json"
 )
 
-// CreditConfig is the credit step's input.
-type CreditConfig struct {
-	Predictions string // the predictions step's predictions.parquet (or its folder)
-	Reviews     string // the day's reviews (Parquet or CSV): every photo of every review
-	Policy      string // the calibrated policy
-	Out         string // the output folder: decisions.parquet, summary.json
-	Report      string // the HTML report; "" = none
+// DayOptions are the credit step's inputs: its flags.
+type DayOptions struct {
+	// Predictions is the predictions step's predictions.parquet, or its
+	// folder; Reviews the day's reviews (Parquet or CSV: every photo of
+	// every review); Policy the calibrated policy (YAML).
+	Predictions, Reviews, Policy string
+	// Out is the output folder: decisions.parquet, rejected.jsonl when
+	// some rows name no review, and summary.json, last.
+	Out string
+	// Report, when set, is where the HTML report goes.
+	Report string
 	// OnBadRow says what to do with a row of the reviews file that names
 	// no review (no usable review_id): "fail" (the default) or "skip" (to
 	// rejected.jsonl). A bad row that names its review sends that review to
@@ -47,8 +50,8 @@ type CreditConfig struct {
 	Logger     *slog.Logger
 }
 
-// CreditResult is the credit step's result JSON.
-type CreditResult struct {
+// DayResult is the credit step's result, also written to summary.json.
+type DayResult struct {
 	Decisions      string         `json:"decisions"`
 	Report         string         `json:"report,omitempty"`
 	Day            string         `json:"day"`
@@ -61,7 +64,7 @@ type CreditResult struct {
 	// BadRows counts rows of the reviews file that could not be used;
 	// the reviews they name went to a person.
 	BadRows int `json:"bad_rows"`
-	// Rejected counts bad rows that name no review (--on-bad-row skip),
+	// Rejected counts bad rows that name no review (OnBadRow "skip"),
 	// written to rejected.jsonl.
 	Rejected    int    `json:"rejected"`
 	RejectedURI string `json:"rejected_uri,omitempty"`
@@ -71,56 +74,71 @@ type CreditResult struct {
 	Mismatched int `json:"mismatched_photos"`
 	// Audits counts the reviews the policy decided alone that the audit
 	// sample (the policy's audit_rate) sent to a person: counted as manual.
-	Audits         int     `json:"audits"`
-	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	Audits int `json:"audits"`
+	// CertifiedCoverage is the share of the calibration set's decisions
+	// the policy's certified families decide automatically, beside the
+	// day's AutomationRate (0 without a certificate).
+	CertifiedCoverage float64 `json:"certified_coverage"`
+	ElapsedSeconds    float64 `json:"elapsed_seconds"`
 }
-
-// FileRejected holds the rows of the reviews file that name no review.
-const FileRejected = "rejected.jsonl"
 
 // statusMismatch marks a photo whose prediction is of another photo.
 const statusMismatch = "mismatch"
 
-// Credit does the credit step.
-func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*CreditResult, error) {
+// DecideDay is the credit step: it decides every review of the day's
+// reviews from its photos' predictions and the policy — grant (with the
+// rule's credit), reject, or manual (a person looks) — and writes
+// decisions.parquet (one row a review: the decision, the credit, each
+// photo's class and confidence, the reasons line by line) and summary.json
+// into opts.Out, and an HTML report to opts.Report.
+//
+// A prediction counts only for the photo it was made on: a review whose
+// row names another photo than the one staged and classified goes to a
+// person, with that reason, and so does a photo without a usable
+// prediction. Every review a row names gets a decision: a bad row sends its
+// review to a person; a row that names no review fails the step, or with
+// OnBadRow "skip" goes to rejected.jsonl. The policy's audit sample sends
+// its share of the automatic decisions to a person, the automatic
+// decision kept beside. Errors a retry will not fix are fault.BadInput.
+func DecideDay(ctx context.Context, store *storage.Storage, opts DayOptions) (*DayResult, error) {
 	start := time.Now()
-	log := cfg.Logger
+	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	if cfg.Out == "" || cfg.Reviews == "" || cfg.Policy == "" {
-		return nil, cli.BadInputf("--reviews, --policy and --out are required")
+	if opts.Out == "" || opts.Reviews == "" || opts.Policy == "" {
+		return nil, fault.BadInputf("--reviews, --policy and --out are required")
 	}
-	if cfg.OnBadRow != "" && cfg.OnBadRow != "fail" && cfg.OnBadRow != "skip" {
-		return nil, cli.BadInputf("--on-bad-row %s: want fail or skip", clip.Q(cfg.OnBadRow))
+	if opts.OnBadRow != "" && opts.OnBadRow != "fail" && opts.OnBadRow != "skip" {
+		return nil, fault.BadInputf("--on-bad-row %s: want fail or skip", clip.Q(opts.OnBadRow))
 	}
-	if err := stepio.OutFolder("--out", cfg.Out); err != nil {
+	if err := storage.CheckOutFolder("--out", opts.Out); err != nil {
 		return nil, err
 	}
-	if cfg.Report != "" {
-		if err := stepio.OutFile("--report", cfg.Report); err != nil {
+	if opts.Report != "" {
+		if err := storage.CheckOutFile("--report", opts.Report); err != nil {
 			return nil, err
 		}
 	}
-	policy, err := readPolicy(ctx, store, cfg.Policy)
+	policy, err := LoadPolicy(ctx, store, "--policy", opts.Policy)
 	if err != nil {
 		return nil, err
 	}
-	preds, err := readPredictions(ctx, store, cfg.Predictions)
+	preds, err := inspect.LoadPredictions(ctx, store, "--predictions", opts.Predictions)
 	if err != nil {
 		return nil, err
 	}
-	reviews, bad, err := stepio.ReadReviews(ctx, store, "--reviews", cfg.Reviews)
+	reviews, bad, err := inspect.LoadReviews(ctx, store, "--reviews", opts.Reviews)
 	if err != nil {
 		return nil, err
 	}
-	if len(reviews)+len(bad) == 0 && !cfg.AllowEmpty {
-		return nil, cli.BadInputf("--reviews %s: no rows: a day with no reviews? (--allow-empty accepts it)", clip.S(cfg.Reviews))
+	if len(reviews)+len(bad) == 0 && !opts.AllowEmpty {
+		return nil, fault.BadInputf("--reviews %s: no rows: a day with no reviews? (--allow-empty accepts it)", clip.S(opts.Reviews))
 	}
 	// A review with a bad row cannot be judged on the photos that read
 	// well: it goes to a person. A row that names no review cannot be
-	// decided at all: it fails the step, or with --on-bad-row skip goes
-	// to rejected.jsonl.
+	// decided at all: it fails the step, or with OnBadRow skip goes to
+	// rejected.jsonl.
 	badReview := map[string]string{}
 	var unidentified []*inspect.RowError
 	for _, b := range bad {
@@ -132,8 +150,8 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 			badReview[b.Review.ReviewID] = b.Error()
 		}
 	}
-	if len(unidentified) > 0 && cfg.OnBadRow != "skip" {
-		return nil, unidentifiedError(cfg, unidentified)
+	if len(unidentified) > 0 && opts.OnBadRow != "skip" {
+		return nil, unidentifiedError(opts.Reviews, unidentified)
 	}
 	type key struct {
 		id  string
@@ -149,17 +167,17 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 	// Every photo of every review, with its prediction or without. A
 	// prediction counts only for the photo it was made on: the review's
 	// row and the staged photo must name the same image.
-	grouped := map[string]*credit.Review{}
+	grouped := map[string]*Review{}
 	var order []string
 	var mismatched []string // review IDs
 	for _, r := range reviews {
 		rv, ok := grouped[r.ReviewID]
 		if !ok {
-			rv = &credit.Review{ID: r.ReviewID, Type: r.ReviewType}
+			rv = &Review{ID: r.ReviewID, Type: r.ReviewType}
 			grouped[r.ReviewID] = rv
 			order = append(order, r.ReviewID)
 		}
-		ph := credit.Photo{Index: r.ImageIndex, Status: inspect.StatusMissing, Confidence: math.NaN(),
+		ph := Photo{Index: r.ImageIndex, Status: inspect.StatusMissing, Confidence: math.NaN(),
 			Reason: "no prediction: the photo was not staged or not transformed"}
 		if p, ok := byPhoto[key{r.ReviewID, r.ImageIndex}]; ok {
 			if p.ImageURI == r.ImageURI {
@@ -180,7 +198,7 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 			if typ != inspect.ProductReview && typ != inspect.StyleReview {
 				typ = ""
 			}
-			grouped[id] = &credit.Review{ID: id, Type: typ}
+			grouped[id] = &Review{ID: id, Type: typ}
 			order = append(order, id)
 		}
 	}
@@ -193,22 +211,22 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 			"first_reviews", firstIDs(slices.Sorted(maps.Keys(badReview)), 5))
 	}
 	slices.Sort(order)
-	res := &CreditResult{Day: day, PolicyVersion: policy.Version, Reviews: len(order), Report: cfg.Report,
-		ByDecision: map[string]int{credit.Grant: 0, credit.Reject: 0, credit.Manual: 0}, ManualReasons: map[string]int{}, BadRows: len(bad),
+	res := &DayResult{Day: day, PolicyVersion: policy.Version, Reviews: len(order), Report: opts.Report,
+		ByDecision: map[string]int{Grant: 0, Reject: 0, Manual: 0}, ManualReasons: map[string]int{}, BadRows: len(bad),
 		Rejected: len(unidentified), Mismatched: len(mismatched)}
-	rows := make([]credit.DecisionRow, 0, len(order))
+	rows := make([]DecisionRow, 0, len(order))
 	byType := map[string]creditreport.Counts{}
 	for _, id := range order {
 		rv := grouped[id]
-		slices.SortFunc(rv.Photos, func(a, b credit.Photo) int { return a.Index - b.Index })
-		var d credit.Decision
+		slices.SortFunc(rv.Photos, func(a, b Photo) int { return a.Index - b.Index })
+		var d Decision
 		if reason, isBad := badReview[id]; isBad {
 			d = manualDecision(rv, "a row of this review is bad: "+reason)
 		} else if d, err = policy.Decide(*rv); err != nil {
-			return nil, cli.BadInputf("review %s: %v", id, err)
+			return nil, fault.BadInputf("review %s: %v", clip.S(id), err)
 		}
-		d = credit.Audit(d, day, policy.AuditRate)
-		rows = append(rows, credit.DecisionRow{Decision: d, PolicyVersion: policy.Version, Model: model, TransformJob: job, Day: day,
+		d = Audit(d, day, policy.AuditRate)
+		rows = append(rows, DecisionRow{Decision: d, PolicyVersion: policy.Version, Model: model, TransformJob: job, Day: day,
 			GrantCredit: policy.GrantCredit(d.ReviewType)})
 		res.ByDecision[d.Decision]++
 		res.CreditsGranted += d.Credit
@@ -216,33 +234,39 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 		c.Reviews++
 		c.Credits += d.Credit
 		switch d.Decision {
-		case credit.Grant:
+		case Grant:
 			c.Grant++
-		case credit.Reject:
+		case Reject:
 			c.Reject++
 		default:
 			c.Manual++
-			if _, isBad := badReview[id]; isBad {
+			switch _, isBad := badReview[id]; {
+			case isBad:
 				res.ManualReasons["a row of the review is bad"]++
-			} else if d.Audit {
+			case d.Audit:
 				res.Audits++
 				res.ManualReasons["audit: a random check of the automatic decisions"]++
-			} else {
+			default:
 				res.ManualReasons[manualReason(rv)]++
 			}
 		}
 		byType[d.ReviewType] = c
 	}
 	if res.Reviews > 0 {
-		res.AutomationRate = float64(res.ByDecision[credit.Grant]+res.ByDecision[credit.Reject]) / float64(res.Reviews)
+		res.AutomationRate = float64(res.ByDecision[Grant]+res.ByDecision[Reject]) / float64(res.Reviews)
 	}
+	report, err := policyReport(policy)
+	if err != nil {
+		return nil, fault.New(fault.BadInput, fmt.Errorf("--policy %s: %w", clip.S(opts.Policy), err))
+	}
+	res.CertifiedCoverage = report.CertifiedCoverage
 
-	spool, err := storage.NewSpool(cfg.Out)
+	spool, err := storage.NewSpool(opts.Out)
 	if err != nil {
 		return nil, err
 	}
 	defer spool.Discard()
-	if err := spool.WriteFile(FileDecisions, func(w io.Writer) error { return credit.WriteDecisions(w, rows) }); err != nil {
+	if err := spool.WriteFile(FileDecisions, func(w io.Writer) error { return WriteDecisions(w, rows) }); err != nil {
 		return nil, err
 	}
 	published := []string{FileDecisions}
@@ -250,54 +274,60 @@ func Credit(ctx context.Context, store *storage.Storage, cfg CreditConfig) (*Cre
 		if err := spool.WriteFile(FileRejected, func(w io.Writer) error { return writeRejected(w, unidentified) }); err != nil {
 			return nil, err
 		}
-		res.RejectedURI = storage.Join(cfg.Out, FileRejected)
+		res.RejectedURI = storage.Join(opts.Out, FileRejected)
 		published = append(published, FileRejected)
 		log.Warn("rows that name no review were not decided", "rows", len(unidentified), "file", res.RejectedURI)
 	}
-	res.Decisions = storage.Join(cfg.Out, FileDecisions)
+	res.Decisions = storage.Join(opts.Out, FileDecisions)
 	res.ElapsedSeconds = time.Since(start).Seconds()
-	if err := spool.WriteFile(FileSummary, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}); err != nil {
+	if err := spool.WriteFile(FileSummary, func(w io.Writer) error { return writeJSON(w, res) }); err != nil {
 		return nil, err
 	}
 	if err := spool.Publish(ctx, store, append(published, FileSummary)...); err != nil {
 		return nil, err
 	}
-	if cfg.Report != "" {
-		var buf bytes.Buffer
+	if opts.Report != "" {
 		photos := 0
 		for _, rv := range grouped {
 			photos += len(rv.Photos)
 		}
-		err := creditreport.Write(&buf, creditreport.Data{
-			Title:         fmt.Sprintf("reviewlens credit: %s, %d reviews", day, res.Reviews),
-			GeneratedAt:   time.Now().UTC(),
-			PolicyVersion: policy.Version,
-			Classes:       policy.Classes,
-			Day: &creditreport.Day{
-				Day: day, Reviews: res.Reviews, Photos: photos,
-				Grant: res.ByDecision[credit.Grant], Reject: res.ByDecision[credit.Reject], Manual: res.ByDecision[credit.Manual],
-				AutomationRate: res.AutomationRate, CreditsGranted: res.CreditsGranted, ByType: byType, ManualReasons: res.ManualReasons,
-			},
-			Notes: certificateNotes(policy),
-		})
-		if err != nil {
+		report.Title = fmt.Sprintf("reviewlens credit: %s, %d reviews", day, res.Reviews)
+		report.GeneratedAt = time.Now().UTC()
+		report.Day = &creditreport.Day{
+			Day: day, Reviews: res.Reviews, Photos: photos,
+			Grant: res.ByDecision[Grant], Reject: res.ByDecision[Reject], Manual: res.ByDecision[Manual],
+			AutomationRate: res.AutomationRate, CreditsGranted: res.CreditsGranted, ByType: byType, ManualReasons: res.ManualReasons,
+		}
+		var buf bytes.Buffer
+		if err := creditreport.Write(&buf, report); err != nil {
 			return nil, err
 		}
-		if err := store.WriteFile(ctx, cfg.Report, buf.Bytes()); err != nil {
+		if err := store.WriteFile(ctx, opts.Report, buf.Bytes()); err != nil {
 			return nil, err
 		}
 	}
-	log.Info("credit done", "reviews", res.Reviews, "grant", res.ByDecision[credit.Grant], "reject", res.ByDecision[credit.Reject],
-		"manual", res.ByDecision[credit.Manual], "automation_rate", res.AutomationRate, "credits", res.CreditsGranted)
+	log.Info("credit done", "reviews", res.Reviews, "grant", res.ByDecision[Grant], "reject", res.ByDecision[Reject],
+		"manual", res.ByDecision[Manual], "automation_rate", res.AutomationRate, "credits", res.CreditsGranted)
 	return res, nil
 }
 
+// LoadPolicy reads the policy file at uri; name is how the caller names it
+// in messages ("--policy"). A policy that does not parse is a
+// fault.BadInput error naming the line.
+func LoadPolicy(ctx context.Context, store *storage.Storage, name, uri string) (*Policy, error) {
+	data, file, err := store.ReadInput(ctx, name, uri, "")
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(bytes.NewReader(data))
+	if err != nil {
+		return nil, fault.BadInputf("%s %s: %v", name, clip.S(file), err)
+	}
+	return p, nil
+}
+
 // manualReason says in a few words why a review went to a person.
-func manualReason(rv *credit.Review) string {
+func manualReason(rv *Review) string {
 	for _, p := range rv.Photos {
 		if p.Status == statusMismatch {
 			return "a photo's prediction is of another photo"
@@ -311,25 +341,7 @@ func manualReason(rv *credit.Review) string {
 	if len(rv.Photos) == 0 {
 		return "no photo"
 	}
-	return "a photo's confidence is below its threshold"
-}
-
-// certificateNotes quotes what the policy's thresholds certify.
-func certificateNotes(p *credit.Policy) []string {
-	if len(p.Certificate) == 0 {
-		return []string{"The policy carries no certificate: its thresholds were not set by reviewlens calibrate."}
-	}
-	var notes []string
-	if s, ok := p.Certificate["statement"].(string); ok {
-		notes = append(notes, s)
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.Certificate)) {
-		if k == "statement" || k == "families" {
-			continue
-		}
-		notes = append(notes, fmt.Sprintf("%s: %v", k, p.Certificate[k]))
-	}
-	return notes
+	return "a photo's score is below its threshold"
 }
 
 // firstIDs lists at most n IDs for a log line.
@@ -339,7 +351,7 @@ func firstIDs(ids []string, n int) []string {
 		if len(out) == n {
 			break
 		}
-		if !slices.Contains(out, id) {
+		if !slices.Contains(out, clip.S(id)) {
 			out = append(out, clip.S(id))
 		}
 	}
@@ -350,9 +362,13 @@ func firstIDs(ids []string, n int) []string {
 const maxListed = 20
 
 // unidentifiedError lists the rows that name no review.
-func unidentifiedError(cfg CreditConfig, rows []*inspect.RowError) error {
+func unidentifiedError(reviews string, rows []*inspect.RowError) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d %s no review, so no decision can be made on them", clip.S(cfg.Reviews), len(rows), map[bool]string{true: "row names", false: "rows name"}[len(rows) == 1])
+	verb := "rows name"
+	if len(rows) == 1 {
+		verb = "row names"
+	}
+	fmt.Fprintf(&b, "%s: %d %s no review, so no decision can be made on them", clip.S(reviews), len(rows), verb)
 	for i, r := range rows {
 		if i == maxListed {
 			fmt.Fprintf(&b, "\n  … and %d more", len(rows)-maxListed)
@@ -362,7 +378,7 @@ func unidentifiedError(cfg CreditConfig, rows []*inspect.RowError) error {
 		b.WriteString(r.Error())
 	}
 	fmt.Fprintf(&b, "\n(rerun with --on-bad-row skip to write them to %s and decide the rest)", FileRejected)
-	return cli.BadInput(errors.New(b.String()))
+	return fault.New(fault.BadInput, errors.New(b.String()))
 }
 
 // rejectedRow is a line of rejected.jsonl.
@@ -386,9 +402,16 @@ func writeRejected(w io.Writer, rows []*inspect.RowError) error {
 	return nil
 }
 
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // manualDecision sends a review to a person for a reason of its own.
-func manualDecision(rv *credit.Review, reason string) credit.Decision {
-	d := credit.Decision{ReviewID: rv.ID, ReviewType: rv.Type, Decision: credit.Manual, Reasons: []string{reason}}
+func manualDecision(rv *Review, reason string) Decision {
+	d := Decision{ReviewID: rv.ID, ReviewType: rv.Type, Decision: Manual, Reasons: []string{reason}}
 	for _, p := range rv.Photos {
 		d.Classes = append(d.Classes, p.Class)
 		d.Confidences = append(d.Confidences, p.Confidence)

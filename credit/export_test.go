@@ -1,0 +1,7 @@
+package credit
+
+// The report builders, for the report tests (package credit_test).
+var (
+	PolicyReport      = policyReport
+	CalibrationReport = calibrationReport
+)
