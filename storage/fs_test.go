@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/internal/testenv"
+	"github.com/reviewlens/reviewlens/storage"
 )
 
 // testFS writes a small job folder under base and checks Storage.FS with
