@@ -51,6 +51,7 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		&urfave.IntFlag{Name: "max-attempts", Value: 3, Usage: "jobs of the same inputs (a rerun retries a failed or stopped job)"},
 		&urfave.BoolFlag{Name: "keep-job-on-exit", Usage: "leave the job running when the step is stopped or times out"},
 		&urfave.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, Usage: "the first wait between looks at the job (doubling to 5 min)"},
+		&urfave.BoolFlag{Name: "logs", Usage: "follow the transform job's CloudWatch logs (/aws/sagemaker/TransformJobs) into the step's log while waiting"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if err := cli.Positive(c, "instance-count", "max-payload-mb", "max-attempts", "poll-interval"); err != nil {
@@ -99,11 +100,11 @@ may still have written outputs for most photos: the step says how many (exit 3).
 			return nil, err
 		}
 		spec.Model, spec.Input, spec.InputType, spec.Day = c.String("model"), storage.Join(folder, inspect.FileTransformManifest), sagemaker.InputManifestFile, day
-		client, _, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
+		clients, err := jobs.Connect(ctx, env, c.Bool("logs"), c.Duration("poll-interval"))
 		if err != nil {
-			return nil, jobs.ExitError(err)
+			return nil, err
 		}
-		res, err := sagemaker.Transform(ctx, client, store, sagemaker.TransformOptions{
+		res, err := sagemaker.Transform(ctx, clients.SageMaker, store, sagemaker.TransformOptions{
 			Spec:                 spec,
 			ModelFromTrainingJob: c.String("model-from-training-job"),
 			ModelFromRuns:        c.String("model-from-runs"),
@@ -111,6 +112,7 @@ may still have written outputs for most photos: the step says how many (exit 3).
 			KeepJobOnExit:        c.Bool("keep-job-on-exit"),
 			Poll:                 sagemaker.Polling{Interval: c.Duration("poll-interval")},
 			Logger:               env.Logger,
+			Logs:                 clients.Logs,
 		})
 		if res == nil {
 			return nil, jobs.ExitError(err)

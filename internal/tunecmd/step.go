@@ -64,6 +64,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		&urfave.StringFlag{Name: "output-kms-key", Usage: "KMS key for the model artifacts"},
 		&urfave.StringFlag{Name: "checkpoint-uri", Usage: "s3:// prefix for checkpoints (spot training resumes from them)"},
 		&urfave.StringSliceFlag{Name: "tag", Usage: "a tag key=value on every job (repeatable)"},
+		&urfave.BoolFlag{Name: "logs", Usage: "follow the training jobs' CloudWatch logs (/aws/sagemaker/TrainingJobs) into the step's log while waiting"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if err := cli.Positive(c, "instance-count", "volume-gb", "max-runtime", "max-parallel", "max-attempts", "poll-interval"); err != nil {
@@ -75,12 +76,12 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		if err != nil {
 			return nil, err
 		}
-		client, region, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
+		clients, err := jobs.Connect(ctx, env, c.Bool("logs"), c.Duration("poll-interval"))
 		if err != nil {
-			return nil, jobs.ExitError(err)
+			return nil, err
 		}
-		opts.Region = region
-		res, err := sagemaker.Tune(ctx, client, store, opts)
+		opts.Region, opts.Logs = clients.Region, clients.Logs
+		res, err := sagemaker.Tune(ctx, clients.SageMaker, store, opts)
 		if res == nil {
 			return nil, jobs.ExitError(err)
 		}
