@@ -23,11 +23,64 @@ type rowEncoder interface {
 	null()
 }
 
+// pgCopyImpl selects how pgLoad encodes its COPY: "hand" (copyReader) or
+// "pgx" (pgx.Conn.CopyFrom). Only the A/B runs of issue 12 item 6 set it
+// (SetCopy, for the test binary that doubles as the publish binary).
+var pgCopyImpl = "hand"
+
 // pgLoad fills a PostgreSQL table with a binary COPY on the connection
-// that runs the transaction. The rows are encoded as PostgreSQL reads
-// them, straight into the stream: TEXT as its UTF-8 bytes, BIGINT as 8
-// bytes big-endian.
-func pgLoad(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table string, columns []string, n int, row func(int, rowEncoder)) error {
+// that runs the transaction.
+func pgLoad(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, columns []string, n int, row func(int, rowEncoder)) error {
+	if pgCopyImpl == "pgx" {
+		return pgCopyFrom(ctx, conn, tx, table, columns, n, row)
+	}
+	return pgCopyHand(ctx, conn, tx, table, columns, n, row)
+}
+
+// pgCopyFrom is pgLoad through pgx.Conn.CopyFrom: pgx encodes each row's
+// values, as the column types it reads from the server ask.
+func pgCopyFrom(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table string, columns []string, n int, row func(int, rowEncoder)) error {
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy into %s: driver connection is %T, want *stdlib.Conn", table, driverConn)
+		}
+		v := &valuesEncoder{values: make([]any, 0, len(columns))}
+		i := 0
+		copied, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromFunc(func() ([]any, error) {
+			if i == n {
+				return nil, nil
+			}
+			// pgx encodes a row before it asks for the next: the slice
+			// can be used again.
+			v.values = v.values[:0]
+			row(i, v)
+			i++
+			return v.values, nil
+		}))
+		if err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		if copied != int64(n) {
+			return fmt.Errorf("copy into %s: copied %d rows of %d", table, copied, n)
+		}
+		return nil
+	})
+}
+
+// valuesEncoder collects a row's values for pgx. A list's bytes are not
+// copied: they are encoded before the row after is asked for.
+type valuesEncoder struct{ values []any }
+
+func (v *valuesEncoder) text(s string)  { v.values = append(v.values, s) }
+func (v *valuesEncoder) bytes(b []byte) { v.values = append(v.values, b) }
+func (v *valuesEncoder) int(i int64)    { v.values = append(v.values, i) }
+func (v *valuesEncoder) null()          { v.values = append(v.values, nil) }
+
+// pgCopyHand is pgLoad with the rows encoded as PostgreSQL reads them,
+// straight into the stream: TEXT as its UTF-8 bytes, BIGINT as 8 bytes
+// big-endian.
+func pgCopyHand(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table string, columns []string, n int, row func(int, rowEncoder)) error {
 	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
