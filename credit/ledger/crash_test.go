@@ -40,15 +40,7 @@ const (
 	pausedMarker = "paused in the middle of the load"
 )
 
-// copyEnv, "hand" or "pgx", selects the COPY encoder of the tests and of
-// the child publisher (ledger.SetCopy), for bench/publish.sh's A/B runs
-// with this binary as PUBLISH_BIN (issue 12 item 6).
-const copyEnv = "REVIEWLENS_PUBLISH_CHILD_COPY"
-
 func TestMain(m *testing.M) {
-	if impl := os.Getenv(copyEnv); impl != "" {
-		ledger.SetCopy(impl)
-	}
 	if args := os.Getenv(childEnv); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {

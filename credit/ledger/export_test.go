@@ -4,12 +4,3 @@ package ledger
 // row it reads, before the ledger takes it (nil: none), for the tests of
 // package ledger_test: a publisher stopped in the middle of its load.
 func SetRowHook(f func(n int)) { rowHook = f }
-
-// SetCopy selects how a publish into PostgreSQL encodes its COPY: "hand"
-// or "pgx" (see pgCopyImpl).
-func SetCopy(impl string) {
-	if impl != "hand" && impl != "pgx" {
-		panic("SetCopy " + impl + ": want hand or pgx")
-	}
-	pgCopyImpl = impl
-}

@@ -37,28 +37,23 @@ func benchDay(n int, day string) []credit.DecisionRow {
 	return rows
 }
 
-// BenchmarkPublishCopy publishes a new day of 2^18 decisions into a fresh
-// PostgreSQL ledger (the test server: scripts/test-services.sh), its COPY
-// encoded by hand or by pgx.Conn.CopyFrom (issue 12 item 6):
+// BenchmarkPublishPostgres publishes a new day of 2^18 decisions into a
+// fresh PostgreSQL ledger, the test server (scripts/test-services.sh):
 //
-//	scripts/test-services.sh go test -run '^$' -bench PublishCopy -benchtime 5x ./credit/ledger
-func BenchmarkPublishCopy(b *testing.B) {
+//	scripts/test-services.sh go test -run '^$' -bench PublishPostgres -benchtime 3x ./credit/ledger
+//
+// bench/publish.sh is the step's own benchmark, end to end.
+func BenchmarkPublishPostgres(b *testing.B) {
 	const day = "2026-11-28"
 	rows := benchDay(1<<18, day)
-	for _, impl := range []string{"hand", "pgx"} {
-		b.Run(impl, func(b *testing.B) {
-			defer func(was string) { pgCopyImpl = was }(pgCopyImpl)
-			pgCopyImpl = impl
-			b.ReportAllocs()
-			for range b.N {
-				b.StopTimer()
-				l := open(b, postgresDSN(b))
-				b.StartTimer()
-				if _, err := l.Publish(context.Background(), day, rows); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(len(rows)), "decisions/op")
-		})
+	b.ReportAllocs()
+	for range b.N {
+		b.StopTimer()
+		l := open(b, postgresDSN(b))
+		b.StartTimer()
+		if _, err := l.Publish(context.Background(), day, rows); err != nil {
+			b.Fatal(err)
+		}
 	}
+	b.ReportMetric(float64(len(rows)), "decisions/op")
 }
