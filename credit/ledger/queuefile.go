@@ -98,9 +98,9 @@ func queueFormat(out, format string) (string, error) {
 // the ledger at opts.DB (Ledger.Queue), oldest first, to opts.Out in
 // opts.Format. An audit is shown blind, as Ledger.Queue gives it. An
 // unknown format, an extension that names none when Format is "", an Out
-// that is a directory, and no ledger at opts.DB are fault.BadInput,
-// refused before anything is opened or written; a database that does not
-// answer in time is fault.Transient. The step never creates a ledger.
+// that is a directory, and no ledger at opts.DB are fault.BadInput, and
+// nothing is written; a database that does not answer in time is
+// fault.Transient. The step never creates a ledger.
 func ExportQueue(ctx context.Context, store *storage.Storage, opts QueueOptions) (*QueueFileResult, error) {
 	dsn := opts.DB
 	if dsn == "" {
