@@ -27,27 +27,31 @@ type rowEncoder interface {
 // from a string or the bytes of a list, BIGINT from an int64).
 //
 // It replaced a COPY stream encoded by hand (issue 12 item 6), which did
-// not pay for its hundred lines. Measured 2026-12-04 on bench/publish.sh
-// (1,000,000 generated decisions, a new day, into PostgreSQL 15 with fsync
-// on, on 2 cores loaded by other work), one binary for both, the ledger
-// test binary (go test -c ./credit/ledger at commit bd7c117) run as
-// PUBLISH_BIN with REVIEWLENS_PUBLISH_CHILD_COPY=hand or pgx, alternating,
-// one timed run a fresh server each:
+// not pay for its hundred lines. Measured 2026-12-04 with bench/publish.sh
+// (1,000,000 generated decisions into PostgreSQL 15, fsync on, on 2 cores
+// loaded by other work; one timed run a fresh server each, the two
+// alternating). "test binary" is one build for both, the ledger test
+// binary at commit bd7c117 (go test -c ./credit/ledger) as PUBLISH_BIN,
+// REVIEWLENS_PUBLISH_CHILD_COPY=hand or pgx choosing; "reviewlens-publish"
+// is the step's binary built at bd7c117 (by hand) and after it (pgx),
+// later and under more load:
 //
-//	BENCH_DIR=/tmp/b ROWINSERT=0 PUBLISH_BIN=publish-<hand|pgx> bash bench/publish.sh 1
+//	BENCH_DIR=/tmp/b ROWINSERT=0 PUBLISH_BIN=<binary> bash bench/publish.sh 1
 //
-//	medians of 16 runs each     wall     peak RSS    CPU of the step
-//	by hand, new day            3.84 s   265 MiB     1.79 s
-//	pgx.CopyFrom, new day       3.11 s   269 MiB     2.25 s
-//	by hand, republish          4.68 s   267 MiB     1.77 s
-//	pgx.CopyFrom, republish     4.59 s   279 MiB     2.20 s
+//	medians                              runs   wall     peak RSS   CPU
+//	test binary, by hand, new day          16   3.84 s   265 MiB    1.79 s
+//	test binary, pgx, new day              16   3.11 s   269 MiB    2.25 s
+//	test binary, by hand, republish        16   4.68 s   267 MiB    1.77 s
+//	test binary, pgx, republish            16   4.59 s   279 MiB    2.20 s
+//	reviewlens-publish, by hand, new day    8   4.97 s   268 MiB    1.61 s
+//	reviewlens-publish, pgx, new day        8   5.37 s   267 MiB    2.01 s
 //
-// (reviewlens-publish itself, by hand, 10 runs in the same rounds: 2.73 s,
-// 270 MiB, 1.63 s.) pgx costs about 0.45 s more CPU a million rows (7
-// allocations a row, against none) and no wall time or memory that the
-// runs could tell from their noise. BenchmarkPublishCopy at that
-// commit (2^18 decisions, fsync off, 5 × 3 runs) agreed: 1.14 s a publish
-// by hand, 0.91 s with pgx (not alternated).
+// pgx costs about 0.4 s more CPU a million rows (7 allocations a row,
+// against none); in wall time and memory neither won by more than the
+// runs' noise, let alone the 15% that would have kept the hand-written
+// stream. BenchmarkPublishCopy at bd7c117 (2^18 decisions, fsync off, 5 ×
+// 3 runs, not alternated) did not favour it either: 1.14 s a publish by
+// hand, 0.91 s pgx.
 func pgLoad(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table string, columns []string, n int, row func(int, rowEncoder)) error {
 	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
