@@ -294,7 +294,7 @@ func ExportLabels(ctx context.Context, store *storage.Storage, opts LabelsOption
 	if err != nil {
 		return nil, err
 	}
-	l, err := OpenStep(ctx, opts.DB)
+	l, err := OpenStep(ctx, opts.DB, OpenExisting)
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,17 @@
 // ("postgres://user:password@host/db", "postgresql://…", through pgx). The
 // SQL is kept portable and what differs between the two is held in one
 // place, the dialect. [Open] creates a ledger where there is none (only the
-// publish step does); [OpenExisting], and [OpenStep] for the steps, fail
-// with [ErrNoLedger] instead, so that a typo in a DSN is not an empty
-// ledger.
+// publish step does); [OpenExisting] fails with [ErrNoLedger] instead, so
+// that a typo in a DSN is not an empty ledger. [OpenStep] opens with either
+// for a step, its errors as fault kinds. The steps default to
+// [DefaultDSN].
+//
+// # Steps
+//
+// Each step of the workflow that deals with the ledger is a function here,
+// options in and its result JSON out; the commands only turn flags into
+// options: [PublishFile] (publish), [ExportQueue] (queue), [ResolveFile]
+// (resolve), [Monitor] (monitor) and [ExportLabels] (labels).
 //
 // # Tables
 //
@@ -58,7 +66,17 @@
 // transaction: all of it or, when it fails or the process dies, none of
 // it. Publishing a day again changes nothing. A day new to the ledger is
 // bulk loaded straight into decisions (COPY on PostgreSQL); a day
-// published before is staged and merged.
+// published before is staged and merged. [PublishFile] is the publish
+// step: a decisions.parquet of package credit into the ledger.
+//
+// # The queue
+//
+// [Ledger.Queue] is the open inspection queue, oldest first. [ExportQueue]
+// writes it as a file: Parquet (the [QueueTable], inspection_queue.parquet,
+// which [ReadQueue] reads), CSV with a header (a list's items joined by
+// "|", the reasons by " | "), or JSON Lines (one object a review, with the
+// columns of the table as keys). A photo without a prediction has an empty
+// or null class and confidence.
 //
 // # Answers
 //

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -278,7 +277,7 @@ func Monitor(ctx context.Context, opts MonitorOptions) (*MonitorResult, error) {
 	if since > until {
 		return nil, fault.BadInputf("--since %s is after --until %s", since, until)
 	}
-	l, err := OpenStep(ctx, opts.DB)
+	l, err := OpenStep(ctx, opts.DB, OpenExisting)
 	if err != nil {
 		return nil, err
 	}
@@ -367,30 +366,4 @@ func pct(x float64) string {
 		v = math.Ceil(x*1000) / 10
 	}
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + "%"
-}
-
-// OpenStep opens the ledger at dsn for a step that reads or adds to a
-// ledger but never creates one (see OpenExisting), with its errors as
-// fault kinds: a DSN that names no database, or no ledger where it
-// points, is fault.BadInput (naming --db); a database that does not answer
-// in time is fault.Transient.
-func OpenStep(ctx context.Context, dsn string) (*Ledger, error) {
-	l, err := OpenExisting(ctx, dsn)
-	if err == nil {
-		return l, nil
-	}
-	switch {
-	case errors.Is(err, ErrDSN), errors.Is(err, ErrNoLedger):
-		return nil, fault.BadInputf("--db %s: %v", Redact(dsn), err)
-	case ctx.Err() == nil && isTimeout(err):
-		return nil, fault.New(fault.Transient, fmt.Errorf("--db %s: the database did not answer in time: %w", Redact(dsn), err))
-	}
-	return nil, err
-}
-
-// isTimeout reports a network timeout anywhere in err's chain, or a
-// deadline passed.
-func isTimeout(err error) bool {
-	var ne interface{ Timeout() bool }
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

@@ -110,7 +110,7 @@ func ResolveFile(ctx context.Context, store *storage.Storage, opts ResolveOption
 		return nil, badRowsError(file, bad)
 	}
 
-	l, err := OpenStep(ctx, opts.DB)
+	l, err := OpenStep(ctx, opts.DB, OpenExisting)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/publishcmd"
 )
 
 // Step is the labels step of reviewlens.
@@ -40,7 +39,7 @@ not in --classes, is left out and counted.
 
 The step never creates a ledger: no ledger at --db is exit 2.`,
 	Flags: []urfave.Flag{
-		&urfave.StringFlag{Name: "db", Value: publishcmd.DefaultDB, Usage: "the ledger's DSN"},
+		&urfave.StringFlag{Name: "db", Value: ledger.DefaultDSN, Usage: "the ledger's DSN"},
 		&urfave.StringFlag{Name: "since", Usage: "the first day of answers exported, `YYYY-MM-DD` (UTC)", Required: true},
 		&urfave.StringFlag{Name: "until", Usage: "the last day of answers exported, `YYYY-MM-DD` (default: no bound)"},
 		&urfave.StringFlag{Name: "out", Usage: "the output folder (a path or an s3:// URI)", Required: true},

@@ -19,7 +19,6 @@ import (
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/clip"
-	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
@@ -53,7 +52,7 @@ at --db. A DAG can branch on the exit code, or on the result's alarm field.
 (the ledger stores policy versions, not their certificates): one share for both,
 or one each, "grant=0.99,reject=0.97".`,
 	Flags: []urfave.Flag{
-		&urfave.StringFlag{Name: "db", Value: publishcmd.DefaultDB, Usage: "the ledger's DSN"},
+		&urfave.StringFlag{Name: "db", Value: ledger.DefaultDSN, Usage: "the ledger's DSN"},
 		&urfave.StringFlag{Name: "since", Usage: "the first day of decisions looked at, `YYYY-MM-DD` (default: the Monday seven weeks before --until's)"},
 		&urfave.StringFlag{Name: "until", Usage: "the last day of decisions looked at, `YYYY-MM-DD` (default: today, UTC)"},
 		&urfave.StringFlag{Name: "target-accuracy", Value: "0.98", Usage: "the accuracy the automatic decisions must keep: a share, or one a decision, \"grant=0.99,reject=0.97\""},

@@ -38,7 +38,7 @@ func TestPublishBadInputs(t *testing.T) {
 			Words: []string{"--db mysql://u:xxxxx@db/ledger", `"mysql"`, "sqlite:PATH", "postgres://"}},
 		{Name: "decisions missing", Args: []string{"--decisions", "{dir}/none.parquet", "--db", "sqlite:{dir}/l.db"},
 			Words: []string{"--decisions", "no such file"}, NoOutput: []string{"l.db"}},
-		{Name: "decisions in a folder without them", Args: []string{"--decisions", "testdata", "--db", "sqlite:{dir}/l.db"},
+		{Name: "decisions in a folder without them", Args: []string{"--decisions", "{dir}", "--db", "sqlite:{dir}/l.db"},
 			Words: []string{"--decisions", "is a directory with no decisions.parquet"}, NoOutput: []string{"l.db"}},
 		{Name: "decisions not Parquet (no .parquet name)", Setup: func(tb testing.TB, dir string) []string {
 			return []string{"--decisions", steptest.WriteFile(tb, dir, "decisions", []byte("review_id,decision\n")), "--db", "sqlite:" + dir + "/l.db"}

@@ -1,3 +1,7 @@
+// Package publishcmd holds the commands of the publish step (a day's
+// decisions into the credit ledger, ledger.PublishFile) and the queue step
+// (the open inspection queue out of it, ledger.ExportQueue): flags in, the
+// step function called, its result out.
 package publishcmd
 
 import (
@@ -5,6 +9,7 @@ import (
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
 )
 
@@ -23,14 +28,16 @@ SQLite ("sqlite:PATH", the default sqlite:reviewlens.db). The database password 
 appears in logs or the result.`,
 	Flags: []urfave.Flag{
 		&urfave.StringFlag{Name: "decisions", Usage: "the credit step's decisions.parquet (or its folder)", Required: true},
-		&urfave.StringFlag{Name: "db", Value: DefaultDB, Usage: "the ledger's DSN"},
+		&urfave.StringFlag{Name: "db", Value: ledger.DefaultDSN, Usage: "the ledger's DSN"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		store := env.Storage()
 		defer store.Close()
-		res, err := Publish(ctx, store, c.String("decisions"), c.String("db"), env.Logger)
+		res, err := ledger.PublishFile(ctx, store, ledger.PublishOptions{
+			Decisions: c.String("decisions"), DB: c.String("db"), Logger: env.Logger,
+		})
 		if err != nil {
-			return nil, err
+			return nil, err // not a typed nil: no result on stdout
 		}
 		return res, nil
 	},
@@ -51,16 +58,18 @@ random: see the policy's audit_rate) is shown without the model's classes,
 confidences and reasons, its reason starting "audit:", so that the answer
 measures the model instead of agreeing with it. The step never creates a ledger.`,
 	Flags: []urfave.Flag{
-		&urfave.StringFlag{Name: "db", Value: DefaultDB, Usage: "the ledger's DSN"},
+		&urfave.StringFlag{Name: "db", Value: ledger.DefaultDSN, Usage: "the ledger's DSN"},
 		&urfave.StringFlag{Name: "out", Usage: "where the queue goes (a path or an s3:// URI): .parquet, .csv, or .jsonl, .ndjson or .json for JSON Lines", Required: true},
 		&urfave.StringFlag{Name: "format", Usage: "parquet, csv or jsonl; empty means the extension of --out tells"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		store := env.Storage()
 		defer store.Close()
-		res, err := ExportQueue(ctx, store, c.String("db"), c.String("out"), c.String("format"))
+		res, err := ledger.ExportQueue(ctx, store, ledger.QueueOptions{
+			DB: c.String("db"), Out: c.String("out"), Format: c.String("format"),
+		})
 		if err != nil {
-			return nil, err
+			return nil, err // not a typed nil: no result on stdout
 		}
 		return res, nil
 	},

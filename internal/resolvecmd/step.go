@@ -9,7 +9,6 @@ import (
 
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
-	"github.com/reviewlens/reviewlens/internal/publishcmd"
 )
 
 // Step is the resolve step of reviewlens.
@@ -51,7 +50,7 @@ with exit 2 before anything is recorded, or with --on-bad-row skip goes to
 --rejected (JSON Lines) with its review's other rows, and the rest is recorded.
 The step never creates a ledger: no ledger at --db is exit 2.`,
 	Flags: []urfave.Flag{
-		&urfave.StringFlag{Name: "db", Value: publishcmd.DefaultDB, Usage: "the ledger's DSN"},
+		&urfave.StringFlag{Name: "db", Value: ledger.DefaultDSN, Usage: "the ledger's DSN"},
 		&urfave.StringFlag{Name: "answers", Usage: "the inspectors' answers, CSV or Parquet (a path or an s3:// URI)", Required: true},
 		&urfave.StringFlag{Name: "on-bad-row", Value: "fail", Usage: "fail: stop with exit 2 on a bad row, recording nothing; skip: write it to --rejected and record the rest"},
 		&urfave.StringFlag{Name: "rejected", Usage: "where --on-bad-row skip writes bad rows (default: beside --answers, <name>.rejected.jsonl)"},

@@ -1,4 +1,4 @@
-package publishcmd_test
+package ledger_test
 
 import (
 	"bufio"
@@ -20,14 +20,16 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/internal/testenv"
 )
 
 // The test binary doubles as the publish binary: with this variable set it
-// runs `reviewlens-publish` with the arguments in it and exits, so a test
-// can start publishers as processes and kill them.
+// runs `reviewlens-publish` (the command around PublishFile) with the
+// arguments in it and exits, so a test can start publishers as processes
+// and kill them.
 const childEnv = "REVIEWLENS_PUBLISH_CHILD_ARGS"
 
 // With pauseEnv set to a row number, the child publisher stops reading at
@@ -46,7 +48,7 @@ func TestMain(m *testing.M) {
 			os.Exit(2)
 		}
 		if at, err := strconv.Atoi(os.Getenv(pauseEnv)); err == nil {
-			publishcmd.SetRowHook(func(n int) {
+			ledger.SetRowHook(func(n int) {
 				if n == at {
 					fmt.Fprintln(os.Stderr, pausedMarker)
 					select {}
@@ -237,7 +239,7 @@ func TestKilledPublishThenAgain(t *testing.T) {
 				t.Fatalf("concurrent publishers: %v, %v", errA, errB)
 			}
 			for _, o := range []*bytes.Buffer{&aout, &bout} {
-				var res publishcmd.PublishResult
+				var res ledger.PublishFileResult
 				if err := json.Unmarshal(o.Bytes(), &res); err != nil {
 					t.Fatalf("result %q: %v", o.String(), err)
 				}

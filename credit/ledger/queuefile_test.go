@@ -1,4 +1,4 @@
-package publishcmd
+package ledger
 
 import (
 	"bytes"
@@ -23,14 +23,13 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/reviewlens/reviewlens/credit"
-	"github.com/reviewlens/reviewlens/credit/ledger"
-	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/fault"
 	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/table"
 )
 
 // The -update flag rewrites golden files:
-// go test ./internal/publishcmd -run QueueTableGolden -update.
+// go test ./credit/ledger -run QueueTableGolden -update.
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // cmpQueue compares queues: a NaN confidence equals a NaN, and a nil list
@@ -65,11 +64,11 @@ var queueRows = []credit.DecisionRow{
 
 // queueLedger makes a SQLite ledger in a temporary folder, publishes rows
 // into it (none: an empty ledger) and returns its DSN and its queue.
-func queueLedger(tb testing.TB, rows []credit.DecisionRow) (dsn string, queue []ledger.QueueItem) {
+func queueLedger(tb testing.TB, rows []credit.DecisionRow) (dsn string, queue []QueueItem) {
 	tb.Helper()
 	ctx := context.Background()
 	dsn = "sqlite:" + filepath.Join(tb.TempDir(), "ledger.db")
-	l, err := ledger.Open(ctx, dsn)
+	l, err := Open(ctx, dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -88,8 +87,8 @@ func queueLedger(tb testing.TB, rows []credit.DecisionRow) (dsn string, queue []
 
 // toMicros returns items with QueuedAt truncated to the microsecond, as
 // the Parquet queue keeps it.
-func toMicros(items []ledger.QueueItem) []ledger.QueueItem {
-	out := make([]ledger.QueueItem, len(items))
+func toMicros(items []QueueItem) []QueueItem {
+	out := make([]QueueItem, len(items))
 	for i, it := range items {
 		it.QueuedAt = it.QueuedAt.Truncate(time.Microsecond)
 		out[i] = it
@@ -98,7 +97,7 @@ func toMicros(items []ledger.QueueItem) []ledger.QueueItem {
 }
 
 // readQueueFile reads the Parquet queue at path with ReadQueue.
-func readQueueFile(tb testing.TB, path string) []ledger.QueueItem {
+func readQueueFile(tb testing.TB, path string) []QueueItem {
 	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -163,7 +162,7 @@ func TestQueueTableGolden(t *testing.T) {
 	queueGolden(t, "inspection_queue.arrow.golden", QueueTable.Schema.String()+"\n")
 
 	var buf bytes.Buffer
-	if err := writeParquet(&buf, nil, memory.DefaultAllocator); err != nil {
+	if err := writeQueueParquet(&buf, nil, memory.DefaultAllocator); err != nil {
 		t.Fatal(err)
 	}
 	pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
@@ -205,9 +204,9 @@ func queueGolden(tb testing.TB, name, got string) {
 
 func TestQueueParquetRoundTrip(t *testing.T) {
 	paris := time.FixedZone("CET", 60*60)
-	many := make([]ledger.QueueItem, queueBatchRows+1)
+	many := make([]QueueItem, queueBatchRows+1)
 	for i := range many {
-		many[i] = ledger.QueueItem{
+		many[i] = QueueItem{
 			ReviewID: fmt.Sprintf("r-%06d", i), ReviewType: "product", Day: queueDay, Reason: "a person must look",
 			Classes: []string{"product", ""}, Confidences: []float64{float64(i) / float64(len(many)), math.NaN()},
 			Reasons:  []string{"photo 0", "photo 1", "a person must look"},
@@ -216,12 +215,12 @@ func TestQueueParquetRoundTrip(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		items []ledger.QueueItem
+		items []QueueItem
 	}{
 		{name: "no items"},
 		{
 			name: "photos without predictions, no photo, no reasons",
-			items: []ledger.QueueItem{
+			items: []QueueItem{
 				{ReviewID: "a", ReviewType: "style", Day: queueDay, Reason: "no usable photo",
 					Classes: []string{"", ""}, Confidences: []float64{math.NaN(), math.NaN()}, Reasons: []string{"x"}, QueuedAt: queuedAt},
 				{ReviewID: "b", ReviewType: "style", Day: queueDay, QueuedAt: queuedAt.In(paris)},
@@ -236,8 +235,8 @@ func TestQueueParquetRoundTrip(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 			defer mem.AssertSize(t, 0)
 			var buf bytes.Buffer
-			if err := writeParquet(&buf, tt.items, mem); err != nil {
-				t.Fatalf("writeParquet: %v", err)
+			if err := writeQueueParquet(&buf, tt.items, mem); err != nil {
+				t.Fatalf("writeQueueParquet: %v", err)
 			}
 			got, err := ReadQueue(context.Background(), bytes.NewReader(buf.Bytes()), "queue.parquet")
 			if err != nil {
@@ -254,11 +253,11 @@ func TestExportQueueParquet(t *testing.T) {
 	ctx := context.Background()
 	dsn, want := queueLedger(t, queueRows)
 	out := filepath.Join(t.TempDir(), "queue.parquet")
-	res, err := ExportQueue(ctx, storage.New(storage.Options{}), dsn, out, "")
+	res, err := ExportQueue(ctx, storage.New(storage.Options{}), QueueOptions{DB: dsn, Out: out})
 	if err != nil {
 		t.Fatalf("ExportQueue: %v", err)
 	}
-	if diff := cmp.Diff(&QueueResult{DB: dsn, Out: out, Format: "parquet", Items: 2}, res); diff != "" {
+	if diff := cmp.Diff(&QueueFileResult{DB: dsn, Out: out, Format: "parquet", Items: 2}, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 
@@ -268,7 +267,7 @@ func TestExportQueueParquet(t *testing.T) {
 	}
 	// The grant and the reject are not queued; r-2's photo without a
 	// prediction is a null class and a null confidence.
-	if diff := cmp.Diff([]ledger.QueueItem{
+	if diff := cmp.Diff([]QueueItem{
 		{ReviewID: "r-2", ReviewType: "product", Day: queueDay, Reason: "a person must look",
 			Classes: []string{"", "product"}, Confidences: []float64{math.NaN(), 0.42},
 			Reasons:  []string{"photo 0: no prediction (missing)", "photo 1: product 0.42 < 0.90: uncertain", "a person must look"},
@@ -303,7 +302,7 @@ func TestExportQueueEmpty(t *testing.T) {
 		t.Fatalf("ledger queue = %+v, want none", want)
 	}
 	out := filepath.Join(t.TempDir(), "queue.parquet")
-	res, err := ExportQueue(context.Background(), storage.New(storage.Options{}), dsn, out, "")
+	res, err := ExportQueue(context.Background(), storage.New(storage.Options{}), QueueOptions{DB: dsn, Out: out})
 	if err != nil {
 		t.Fatalf("ExportQueue: %v", err)
 	}
@@ -350,7 +349,7 @@ func TestExportQueueFormats(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), tt.out)
-			res, err := ExportQueue(context.Background(), storage.New(storage.Options{}), dsn, out, tt.format)
+			res, err := ExportQueue(context.Background(), storage.New(storage.Options{}), QueueOptions{DB: dsn, Out: out, Format: tt.format})
 			if err != nil {
 				t.Fatalf("ExportQueue: %v", err)
 			}
@@ -380,9 +379,9 @@ func TestExportQueueBadFormat(t *testing.T) {
 			dir := t.TempDir()
 			db := filepath.Join(dir, "ledger.db")
 			out := filepath.Join(dir, tt.out)
-			_, err := ExportQueue(context.Background(), storage.New(storage.Options{}), "sqlite:"+db, out, tt.format)
-			if cli.ExitCode(err) != cli.ExitBadInput {
-				t.Fatalf("ExportQueue error %v (%T), want exit code %d", err, err, cli.ExitBadInput)
+			_, err := ExportQueue(context.Background(), storage.New(storage.Options{}), QueueOptions{DB: "sqlite:" + db, Out: out, Format: tt.format})
+			if got := fault.KindOf(err); got != fault.BadInput {
+				t.Fatalf("ExportQueue error %v: %v, want %v", err, got, fault.BadInput)
 			}
 			for _, s := range tt.wantText {
 				if !strings.Contains(err.Error(), s) {
@@ -394,50 +393,6 @@ func TestExportQueueBadFormat(t *testing.T) {
 				if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("%s exists (%v), want no file", path, err)
 				}
-			}
-		})
-	}
-}
-
-func TestQueueStep(t *testing.T) {
-	dsn, _ := queueLedger(t, queueRows)
-	tests := []struct {
-		name       string
-		out        string
-		format     []string // the --format argument, if any
-		wantCode   int
-		wantFormat string // of the result, when wantCode is 0
-	}{
-		{name: "format parquet, extension .out", out: "queue.out", format: []string{"--format", "parquet"}, wantFormat: "parquet"},
-		{name: "csv by extension", out: "queue.csv", wantFormat: "csv"},
-		{name: "unknown extension", out: "queue.txt", wantCode: cli.ExitBadInput},
-		{name: "unknown format", out: "queue.csv", format: []string{"--format", "tsv"}, wantCode: cli.ExitBadInput},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), tt.out)
-			var stdout, stderr bytes.Buffer
-			app := cli.App("reviewlens", "test", cli.Command(QueueStep))
-			args := append([]string{"reviewlens", "queue", "--log-format", "json", "--db", dsn, "--out", out}, tt.format...)
-			code := cli.Run(context.Background(), app, args, &stdout, &stderr)
-			if code != tt.wantCode {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
-			}
-			if code != 0 {
-				if !strings.Contains(stderr.String(), "--format") {
-					t.Errorf("stderr %q does not name --format", stderr.String())
-				}
-				return
-			}
-			var res QueueResult
-			if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-				t.Fatalf("result %q: %v", stdout.String(), err)
-			}
-			if res.Format != tt.wantFormat || res.Items != 2 || res.Out != out {
-				t.Errorf("result %+v: want format %s, 2 items, out %s", res, tt.wantFormat, out)
-			}
-			if diff := cmp.Diff([]string{"r-2", "r-3"}, queueIDs(t, out, tt.wantFormat)); diff != "" {
-				t.Errorf("review ids (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package publishcmd
+package ledger
 
 import (
 	"bytes"
@@ -18,8 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 
-	"github.com/reviewlens/reviewlens/credit/ledger"
-	"github.com/reviewlens/reviewlens/internal/cli"
+	"github.com/reviewlens/reviewlens/fault"
 	"github.com/reviewlens/reviewlens/storage"
 	"github.com/reviewlens/reviewlens/table"
 )
@@ -42,9 +41,21 @@ var QueueTable = table.Def{
 	}, nil),
 }
 
-// QueueResult is the queue step's result JSON.
-type QueueResult struct {
-	DB     string `json:"db"`
+// QueueOptions are the queue step's input.
+type QueueOptions struct {
+	// DB is the ledger's DSN; "" means DefaultDSN. The ledger must exist.
+	DB string
+	// Out is where the queue goes: a path or an s3:// URI.
+	Out string
+	// Format is "parquet" (a QueueTable), "csv" or "jsonl" (JSON Lines),
+	// in any case; "" means the one Out's extension names: .parquet, .csv,
+	// or .jsonl, .ndjson or .json, in any case.
+	Format string
+}
+
+// QueueFileResult is the queue step's result JSON.
+type QueueFileResult struct {
+	DB     string `json:"db"` // redacted
 	Out    string `json:"out"`
 	Format string `json:"format"` // parquet, csv or jsonl
 	Items  int    `json:"items"`
@@ -74,31 +85,37 @@ func queueFormat(out, format string) (string, error) {
 		case formatParquet, formatCSV, formatJSONL:
 			return f, nil
 		}
-		return "", cli.BadInputf("--format %q: want parquet, csv or jsonl", format)
+		return "", fault.BadInputf("--format %q: want parquet, csv or jsonl", format)
 	}
 	ext := filepath.Ext(out)
 	if f, ok := formatByExt[strings.ToLower(ext)]; ok {
 		return f, nil
 	}
-	return "", cli.BadInputf("--out %s: no format for extension %q: give --format parquet, csv or jsonl, or end --out in .parquet, .csv, .jsonl, .ndjson or .json", out, ext)
+	return "", fault.BadInputf("--out %s: no format for extension %q: give --format parquet, csv or jsonl, or end --out in .parquet, .csv, .jsonl, .ndjson or .json", out, ext)
 }
 
-// ExportQueue writes the open inspection queue of the ledger at dsn to out
-// in format: "parquet" (a [QueueTable]), "csv" or "jsonl" (JSON Lines).
-// An empty format is taken from out's extension: .parquet, .csv, or .jsonl,
-// .ndjson or .json, in any case. An unknown format, or an extension that
-// names none when format is empty, is bad input ([cli.ExitBadInput]).
-func ExportQueue(ctx context.Context, store *storage.Storage, dsn, out, format string) (*QueueResult, error) {
-	format, err := queueFormat(out, format)
+// ExportQueue is the queue step: it writes the open inspection queue of
+// the ledger at opts.DB (Ledger.Queue), oldest first, to opts.Out in
+// opts.Format. An audit is shown blind, as Ledger.Queue gives it. An
+// unknown format, an extension that names none when Format is "", an Out
+// that is a directory, and no ledger at opts.DB are fault.BadInput, and
+// nothing is written; a database that does not answer in time is
+// fault.Transient. The step never creates a ledger.
+func ExportQueue(ctx context.Context, store *storage.Storage, opts QueueOptions) (*QueueFileResult, error) {
+	dsn := opts.DB
+	if dsn == "" {
+		dsn = DefaultDSN
+	}
+	format, err := queueFormat(opts.Out, opts.Format)
 	if err != nil {
 		return nil, err
 	}
-	if err := storage.CheckOutFile("--out", out); err != nil {
+	if err := storage.CheckOutFile("--out", opts.Out); err != nil {
 		return nil, err
 	}
-	l, err := ledger.OpenExisting(ctx, dsn)
+	l, err := OpenStep(ctx, dsn, OpenExisting)
 	if err != nil {
-		return nil, OpenError(ctx, dsn, err)
+		return nil, err
 	}
 	defer l.Close()
 	items, err := l.Queue(ctx)
@@ -108,27 +125,27 @@ func ExportQueue(ctx context.Context, store *storage.Storage, dsn, out, format s
 	var buf bytes.Buffer
 	switch format {
 	case formatParquet:
-		err = writeParquet(&buf, items, memory.DefaultAllocator)
+		err = writeQueueParquet(&buf, items, memory.DefaultAllocator)
 	case formatCSV:
-		err = writeCSV(&buf, items)
+		err = writeQueueCSV(&buf, items)
 	default:
-		err = writeJSONL(&buf, items)
+		err = writeQueueJSONL(&buf, items)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("write queue %s: %w", out, err)
+		return nil, fmt.Errorf("write queue %s: %w", opts.Out, err)
 	}
-	if err := store.WriteFile(ctx, out, buf.Bytes()); err != nil {
+	if err := store.WriteFile(ctx, opts.Out, buf.Bytes()); err != nil {
 		return nil, err
 	}
-	return &QueueResult{DB: ledger.Redact(dsn), Out: out, Format: format, Items: len(items)}, nil
+	return &QueueFileResult{DB: Redact(dsn), Out: opts.Out, Format: format, Items: len(items)}, nil
 }
 
 // queueBatchRows is the most rows one record batch of a Parquet queue
 // holds, to bound the memory the builders take.
 const queueBatchRows = 16384
 
-// writeParquet writes items as a QueueTable, with Arrow buffers from mem.
-func writeParquet(w io.Writer, items []ledger.QueueItem, mem memory.Allocator) error {
+// writeQueueParquet writes items as a QueueTable, with Arrow buffers from mem.
+func writeQueueParquet(w io.Writer, items []QueueItem, mem memory.Allocator) error {
 	tw, err := table.NewWriter(w, QueueTable, table.WriterOptions{Allocator: mem})
 	if err != nil {
 		return err
@@ -176,14 +193,16 @@ func writeParquet(w io.Writer, items []ledger.QueueItem, mem memory.Allocator) e
 
 // ReadQueue reads a QueueTable, as ExportQueue writes it in Parquet; name
 // is used in error messages. A null class reads as "" and a null
-// confidence as NaN; queued_at is in UTC, to the microsecond.
-func ReadQueue(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]ledger.QueueItem, error) {
+// confidence as NaN; queued_at is in UTC, to the microsecond. Audit is
+// left false: the table tells an audit only by its reason, which starts
+// "audit:".
+func ReadQueue(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]QueueItem, error) {
 	tr, err := table.Open(r, name, QueueTable)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
-	var items []ledger.QueueItem
+	var items []QueueItem
 	err = tr.Each(ctx, func(rec arrow.RecordBatch) error {
 		str := func(col, i int) string { return rec.Column(col).(*array.String).Value(i) }
 		classes := rec.Column(4).(*array.List)
@@ -191,7 +210,7 @@ func ReadQueue(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]le
 		reasons := rec.Column(6).(*array.List)
 		queuedAt := rec.Column(7).(*array.Timestamp)
 		for i := range int(rec.NumRows()) {
-			it := ledger.QueueItem{
+			it := QueueItem{
 				ReviewID: str(0, i), ReviewType: str(1, i), Day: str(2, i), Reason: str(3, i),
 				QueuedAt: queuedAt.Value(i).ToTime(arrow.Microsecond),
 			}
@@ -205,7 +224,10 @@ func ReadQueue(ctx context.Context, r parquet.ReaderAtSeeker, name string) ([]le
 	return items, err
 }
 
-func writeCSV(w io.Writer, items []ledger.QueueItem) error {
+// writeQueueCSV writes items as CSV with a header: a list's items joined
+// by "|" (the reasons by " | "), a photo without a prediction an empty
+// class and confidence, queued_at in RFC 3339, UTC.
+func writeQueueCSV(w io.Writer, items []QueueItem) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"review_id", "review_type", "day", "reason", "photo_classes", "photo_confidences", "reasons", "queued_at"})
 	for _, it := range items {
@@ -224,7 +246,9 @@ func writeCSV(w io.Writer, items []ledger.QueueItem) error {
 	return cw.Error()
 }
 
-func writeJSONL(w io.Writer, items []ledger.QueueItem) error {
+// writeQueueJSONL writes items as JSON Lines, one object a review: a
+// photo without a prediction has a null confidence.
+func writeQueueJSONL(w io.Writer, items []QueueItem) error {
 	enc := json.NewEncoder(w)
 	for _, it := range items {
 		confs := make([]any, len(it.Confidences))
