@@ -226,7 +226,7 @@ func Photo(rng *rand.Rand, class Class, opts Options) (*image.RGBA, Info) {
 	c.draw(obj, m)
 
 	if info.Difficulty == Occluded {
-		w, h := (x1-x0)*uniform(rng, 0.3, 0.5), (y1-y0)*uniform(rng, 0.3, 0.5)
+		w, h := (x1-x0)*uniform(rng, 0.35, 0.55), (y1-y0)*uniform(rng, 0.35, 0.55)
 		cx, cy := uniform(rng, x0+w/2, x1-w/2), uniform(rng, y0+h/2, y1-h/2)
 		clutterItem(rng, c, cx, cy, w, h, anyColour(rng))
 	}
@@ -243,7 +243,7 @@ func Photo(rng *rand.Rand, class Class, opts Options) (*image.RGBA, Info) {
 	blur := 0
 	switch {
 	case info.Difficulty == Blurred:
-		blur = int(math.Round(uniform(rng, 1.6, 2.4) * fs / 96))
+		blur = int(math.Round(uniform(rng, 2.5, 4) * fs / 96))
 	case rng.Float64() < 0.25:
 		blur = int(math.Round(fs / 96))
 	}

@@ -99,8 +99,30 @@ func newPalette(rng *rand.Rand, behind []color.RGBA) palette {
 		accent:   anyColour(rng),
 		tagPaper: hsv(uniform(rng, 0, 360), uniform(rng, 0, 0.2), uniform(rng, 0.75, 1)),
 		tagInk:   hsv(uniform(rng, 0, 360), uniform(rng, 0, 0.4), uniform(rng, 0.02, 0.3)),
-		skin:     skinColour(rng),
+		skin:     contrastingSkin(rng, behind),
 	}
+}
+
+// contrastingSkin draws a skin colour that stands out from the background.
+// Every class draws one, used or not, so that the background is chosen
+// alike for all.
+func contrastingSkin(rng *rand.Rand, behind []color.RGBA) color.RGBA {
+	var best color.RGBA
+	bestD := -1.0
+	for range 50 {
+		c := skinColour(rng)
+		d := math.Inf(1)
+		for _, b := range behind {
+			d = math.Min(d, distance(c, b))
+		}
+		if d >= minContrast*0.8 {
+			return c
+		}
+		if d > bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
 }
 
 // tag is a light patch with a few dark lines (a label, a brand tag, a

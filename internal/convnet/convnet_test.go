@@ -229,7 +229,9 @@ func pngHeader(w, h uint32) []byte {
 	png.Encode(&buf, img)
 	b := buf.Bytes()[:33] // signature (8) + IHDR length, type, 13 bytes of data, CRC
 	b = bytes.Clone(b)
-	putBE := func(off int, v uint32) { b[off], b[off+1], b[off+2], b[off+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+	putBE := func(off int, v uint32) {
+		b[off], b[off+1], b[off+2], b[off+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+	}
 	putBE(16, w)
 	putBE(20, h)
 	putBE(29, crc32IEEE(b[12:29]))
@@ -368,6 +370,12 @@ func TestParseHyperparameters(t *testing.T) {
 		h.Augmentation != "crop" || len(h.LRSchedulerStep) != 2 || h.Optimizer != "nag" || !h.EarlyStopping {
 		t.Errorf("parsed %+v", h)
 	}
+	h, warnings, err = ParseHyperparameters(base("use_pretrained_model", "1"))
+	if err != nil || !h.UsePretrainedModel || len(warnings) != 0 {
+		t.Errorf("use_pretrained_model=1: %v %q %v; want it held for Train to warn", h.UsePretrainedModel, warnings, err)
+	}
+	h, _, _ = ParseHyperparameters(base("image_shape", "3,32,32", "epochs", "15", "learning_rate", "0.05", "mini_batch_size", "16",
+		"num_layers", "34", "augmentation_type", "crop", "lr_scheduler_step", "9,13", "lr_scheduler_factor", "0.1", "optimizer", "nag", "early_stopping", "True"))
 	// Map gives back what was parsed.
 	again, _, err := ParseHyperparameters(h.Map())
 	if err != nil {
@@ -394,7 +402,6 @@ func TestParseHyperparameters(t *testing.T) {
 		{name: "multi-label", key: "multi_label", hp: base("multi_label", "1")},
 		{name: "weighted loss", key: "use_weighted_loss", hp: base("use_weighted_loss", "1")},
 		{name: "epochs", key: "epochs", hp: base("epochs", "0")},
-		{name: "pretrained", hp: base("use_pretrained_model", "1"), warning: "starts from scratch"},
 		{name: "float16", hp: base("precision_dtype", "float16"), warning: "float32"},
 		{name: "kv_store", hp: base("kv_store", "dist_sync"), warning: "one machine"},
 	} {
@@ -471,6 +478,21 @@ func TestTrainErrors(t *testing.T) {
 	}
 	if len(res.Warnings) != 1 || !strings.Contains(strings.Join(log, "\n"), "WARNING: use_pretrained_model=1") {
 		t.Errorf("warnings %q, log %q", res.Warnings, log)
+	}
+}
+
+// early_stopping ends training once the validation accuracy stops
+// improving (here it cannot: the learning rate is zero).
+func TestEarlyStopping(t *testing.T) {
+	h, train, val := tiny(t)
+	h.Epochs, h.LearningRate, h.LRSchedulerStep = 30, 0, nil
+	h.EarlyStopping, h.EarlyStoppingMinEpochs, h.EarlyStoppingPatience = true, 3, 2
+	_, res, err := Train(context.Background(), h, train, val, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.EarlyStopped || len(res.Epochs) >= 10 || len(res.Epochs) < 3 {
+		t.Errorf("early stopped %v after %d epochs, want a stop after 3 to 9", res.EarlyStopped, len(res.Epochs))
 	}
 }
 

@@ -171,11 +171,30 @@ func (a augmentation) apply(x []float32, sh Shape, dst []float32, j, s int) {
 	hw := sh.H * sh.W
 	identity := a.m00 == 1 && a.m01 == 0 && a.m10 == 0 && a.m11 == 1 && a.tx == 0 && a.ty == 0
 	cx, cy := float32(sh.W-1)/2, float32(sh.H-1)/2
+	// A crop and mirror only: integer shifts, so a copy with the edge
+	// repeated.
+	shift := a.m01 == 0 && a.m10 == 0 && a.m11 == 1 && (a.m00 == 1 || a.m00 == -1) && a.tx == float32(int(a.tx)) && a.ty == float32(int(a.ty))
 	for c := range sh.C {
 		out := dst[c*s*hw+j*hw:][:hw]
 		in := x[c*hw : (c+1)*hw]
 		if identity {
 			copy(out, in)
+			continue
+		}
+		if shift {
+			w1 := sh.W - 1
+			for y := range sh.H {
+				sy := min(max(y+int(a.ty), 0), sh.H-1)
+				row := in[sy*sh.W : (sy+1)*sh.W]
+				o := out[y*sh.W : (y+1)*sh.W]
+				for xx := range o {
+					ox := xx
+					if a.m00 < 0 {
+						ox = w1 - xx
+					}
+					o[xx] = row[min(max(ox+int(a.tx), 0), w1)]
+				}
+			}
 			continue
 		}
 		for y := range sh.H {

@@ -150,7 +150,8 @@ func Depth(numLayers int) int { return depthOf[numLayers] }
 
 // ParseHyperparameters reads the hyperparameters of a training job, as
 // strings, the way SageMaker passes them. It returns warnings for the
-// settings local training accepts but does not follow, and a
+// settings local training accepts but does not follow and that Hyperparameters
+// cannot hold (use_pretrained_model=1 is held, and Train warns), and a
 // *HyperparameterError for a missing, unknown or invalid one, or one local
 // training cannot honour (multi_label=1).
 func ParseHyperparameters(hp map[string]string) (Hyperparameters, []string, error) {
@@ -259,8 +260,7 @@ func ParseHyperparameters(hp map[string]string) (Hyperparameters, []string, erro
 		case "use_pretrained_model":
 			switch v {
 			case "1":
-				h.UsePretrainedModel = true
-				warnings = append(warnings, "use_pretrained_model=1: no pretrained weights here, local training starts from scratch")
+				h.UsePretrainedModel = true // Train warns
 			case "0":
 			default:
 				err = bad(name, "want 0 or 1")

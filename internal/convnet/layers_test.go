@@ -83,3 +83,30 @@ func TestMaxPool(t *testing.T) {
 		}
 	}
 }
+
+// A crop-and-mirror augmentation (the integer-shift fast path) gives what
+// the general bilinear warp gives.
+func TestAugmentCrop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sh := Shape{3, 12, 10}
+	x := randSlice(rng, sh.size())
+	for range 50 {
+		a := newAugmentation("crop", sh, rng)
+		got := make([]float32, 2*sh.size())
+		a.apply(x, sh, got, 1, 2)
+		cx := float32(sh.W-1) / 2
+		hw := sh.H * sh.W
+		for c := range sh.C {
+			for y := range sh.H {
+				for xx := range sh.W {
+					ix := a.m00*(float32(xx)-cx) + cx + a.tx
+					iy := float32(y) + a.ty
+					want := bilinear(x[c*hw:(c+1)*hw], sh.W, sh.H, ix, iy)
+					if g := got[c*2*hw+hw+y*sh.W+xx]; g != want {
+						t.Fatalf("%+v: channel %d (%d, %d) = %v, want %v", a, c, xx, y, g, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -237,10 +237,11 @@ func (n *net) forward(w *work, s int, train bool) {
 			}
 			g, bb := gamma[c], beta[c]
 			out := act[c*N : (c+1)*N]
+			out = out[:len(row)]
 			for j, v := range row {
 				h := (v - mean) * istd
 				row[j] = h
-				out[j] = max(g*h+bb, 0)
+				out[j] = relu(g*h + bb)
 			}
 		}
 		x = act
@@ -370,6 +371,14 @@ func (n *net) backward(w *work, s int, labels []int, total int, grad []float32) 
 			dx = w.d1
 		}
 	}
+}
+
+// relu is max(y, 0), branch-free: the sign bit, spread over the word,
+// masks a negative y to +0. (The builtin max also orders NaNs and signed
+// zeros, and is several times slower here.)
+func relu(y float32) float32 {
+	b := math.Float32bits(y)
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
 }
 
 // im2col lays out the 3×3 neighbourhoods (zero padded) of x, [c][s·h·w],
