@@ -3,6 +3,7 @@ package convnet
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"image/color"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/synth"
 )
 
@@ -65,9 +67,15 @@ func tiny(tb testing.TB) (Hyperparameters, *Dataset, *Dataset) {
 func TestTrainLearns(t *testing.T) {
 	h, train, val := tiny(t)
 	var lines []string
-	m, res, err := Train(context.Background(), h, train, val, TrainOptions{Seed: 1, Log: func(l string) { lines = append(lines, l) }})
+	var epochs []EpochResult
+	m, res, err := Train(context.Background(), h, train, val, TrainOptions{Seed: 1,
+		Log:   func(l string) { lines = append(lines, l) },
+		Epoch: func(e EpochResult) { epochs = append(epochs, e) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(epochs) != h.Epochs || epochs[h.Epochs-1] != res.Epochs[h.Epochs-1] {
+		t.Errorf("Epoch called with %v, want %v", epochs, res.Epochs)
 	}
 	for _, e := range res.Epochs {
 		t.Logf("epoch %d: train %.3f validation %.3f loss %.3f", e.Epoch, e.TrainAccuracy, e.ValidationAccuracy, e.TrainLoss)
@@ -122,6 +130,22 @@ func TestTrainLearns(t *testing.T) {
 	}
 	if got := float64(right) / float64(val.Len()); got != res.ValidationAccuracy {
 		t.Errorf("model's validation accuracy %.4f, training reported %.4f", got, res.ValidationAccuracy)
+	}
+
+	// A prediction written as the built-in algorithm's transform output
+	// reads back with inspect's parser, which checks range and sum.
+	for _, p := range probs[:20] {
+		out, err := json.Marshal(map[string][]float32{"prediction": p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred, err := inspect.ParsePrediction(out, h.NumClasses)
+		if err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		if pred.Label != argmax(p) || pred.SumOff {
+			t.Errorf("%s: label %d (sum off %v), want %d", out, pred.Label, pred.SumOff, argmax(p))
+		}
 	}
 }
 

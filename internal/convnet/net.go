@@ -341,8 +341,8 @@ func (n *net) backward(w *work, s int, labels []int, total int, grad []float32) 
 		gB := grad[n.lay.beta[i]:]
 		for c := range b.Out {
 			d := dy[c*N : (c+1)*N]
-			a := act[c*N : (c+1)*N]
-			h := xhat[c*N : (c+1)*N]
+			a := act[c*N : (c+1)*N][:len(d)]
+			h := xhat[c*N : (c+1)*N][:len(d)]
 			var sumD, sumDH float64
 			for j, v := range d {
 				// ReLU: keep the gradient where the output is positive

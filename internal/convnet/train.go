@@ -45,6 +45,9 @@ type TrainOptions struct {
 	// Logger receives warnings (also written to Log); nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Epoch, when set, is called after every epoch with its result (for a
+	// progress display).
+	Epoch func(EpochResult)
 }
 
 // An EpochResult is what one epoch did.
@@ -248,6 +251,9 @@ func Train(ctx context.Context, h Hyperparameters, train, validation *Dataset, o
 		logf("Epoch[%d] Train-accuracy=%f", epoch, trainAcc)
 		logf("Epoch[%d] Time cost=%.3f", epoch, e.Duration.Seconds())
 		logf("Epoch[%d] Validation-accuracy=%f", epoch, valAcc)
+		if opts.Epoch != nil {
+			opts.Epoch(e)
+		}
 
 		improved := best <= 0 || (valAcc-best)/best > h.EarlyStoppingTolerance
 		if valAcc >= best {
