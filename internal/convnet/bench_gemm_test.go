@@ -6,33 +6,53 @@ import (
 	"testing"
 )
 
-// BenchmarkGemm compares the micro-kernel with gonum's Sgemm on the products
-// of one shard (8 photos) of a 3,32,32 network: m×n×k.
+// BenchmarkGemm compares the micro-kernel with gonum's Sgemm on the
+// products of one shard (8 photos) of the 3,32,32 network, as the network
+// calls them: the forward product (weights × im2col columns), the weight
+// gradient (mulNT, through two transposes on the kernel path) and the
+// column gradient (mulTN). Names are kind_m×n×k.
 func BenchmarkGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	shapes := []struct {
-		name    string
+		kind    string
 		m, n, k int
 	}{
-		{"fwd1_16x8192x27", 16, 8192, 27},
-		{"fwd2_32x2048x144", 32, 2048, 144},
-		{"fwd3_64x512x288", 64, 512, 288},
-		{"dW2_32x144x2048", 32, 144, 2048},
-		{"dCol2_144x2048x32", 144, 2048, 32},
+		{"forward", 16, 8192, 27},  // first block
+		{"forward", 32, 2048, 144}, // second block
+		{"forward", 64, 512, 288},  // third block
+		{"weights", 32, 144, 2048}, // second block: dZ·colᵀ
+		{"columns", 144, 2048, 32}, // second block: Wᵀ·dZ
+		{"weights", 64, 576, 128},  // fourth block
 	}
 	for _, s := range shapes {
 		for _, path := range []string{"gonum", "kernel"} {
 			if path == "kernel" && !haveKernel {
 				continue
 			}
-			b.Run(fmt.Sprintf("%s/%s", s.name, path), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s_%dx%dx%d/%s", s.kind, s.m, s.n, s.k, path), func(b *testing.B) {
 				saved := haveKernel
 				haveKernel = path == "kernel"
 				defer func() { haveKernel = saved }()
-				a, bb := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
 				c := make([]float32, s.m*s.n)
+				scratch := make([]float32, s.m*s.k+s.n*s.m+s.k*s.m)
+				var a, bb []float32
+				switch s.kind {
+				case "forward":
+					a, bb = randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+				case "weights": // a m×k, b n×k
+					a, bb = randSlice(rng, s.m*s.k), randSlice(rng, s.n*s.k)
+				case "columns": // a k×m, b k×n
+					a, bb = randSlice(rng, s.k*s.m), randSlice(rng, s.k*s.n)
+				}
 				for b.Loop() {
-					mulNN(s.m, s.n, s.k, a, bb, c, false)
+					switch s.kind {
+					case "forward":
+						mulNN(s.m, s.n, s.k, a, bb, c, false)
+					case "weights":
+						mulNT(s.m, s.n, s.k, a, bb, c, scratch)
+					case "columns":
+						mulTN(s.m, s.n, s.k, a, bb, c, scratch)
+					}
 				}
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 			})

@@ -180,3 +180,27 @@ func scoreProbs(probs [][]float32, d *Dataset, infos []synth.Info) score {
 	}
 	return s
 }
+
+// BenchmarkLoad measures reading photos into a Dataset on both cores:
+// decoding 96×96 JPEGs (as synth writes them) and scaling them to 3,32,32.
+func BenchmarkLoad(b *testing.B) {
+	var files [][]byte
+	for i := range 1024 {
+		data, _, err := synth.JPEG(rand.New(rand.NewPCG(14, uint64(i))), synth.Class(i%4), synth.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, data)
+	}
+	for b.Loop() {
+		ds := NewDataset(Shape{3, 32, 32}, 0, len(files))
+		err := ds.Fill(context.Background(), 0, func(i int) (image.Image, int, error) {
+			img, _, err := DecodeBytes(files[i], DecodeOptions{})
+			return img, i % 4, err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(files))*float64(b.N)/b.Elapsed().Seconds(), "photos/s")
+}

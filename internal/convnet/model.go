@@ -10,7 +10,7 @@ import (
 )
 
 // evalChunk is the number of photos one goroutine classifies at a time.
-const evalChunk = 32
+const evalChunk = 8
 
 // A Model is a trained classifier. Its methods may be called concurrently.
 type Model struct {

@@ -246,7 +246,11 @@ func (n *net) forward(w *work, s int, train bool) {
 		}
 		x = act
 		if b.Pool {
-			x = maxPool(act, b.Out, s, b.H, b.W, w.pool[i], w.arg[i])
+			arg := w.arg[i]
+			if !train {
+				arg = nil // no backward pass to route gradients for
+			}
+			x = maxPool(act, b.Out, s, b.H, b.W, w.pool[i], arg)
 		}
 	}
 	// Global average pool, dense, softmax.
@@ -466,9 +470,10 @@ func col2im(col []float32, c, s, h, w int, x []float32) {
 
 // maxPool takes the maximum of each 2×2 square of x, [c][s·h·w] (an odd last
 // row or column is dropped), into out, [c][s·(h/2)·(w/2)], and records
-// where each maximum came from. x is a ReLU output: its values are ≥ +0,
-// whose float bits order like integers, so the maximum and its place are
-// found branch-free as the largest of four (bits<<2 | position) keys.
+// where each maximum came from in arg (unless arg is nil, for inference).
+// x is a ReLU output: its values are ≥ +0, whose float bits order like
+// integers, so the maximum and its place are found branch-free as the
+// largest of four (bits<<2 | position) keys.
 func maxPool(x []float32, c, s, h, w int, out []float32, arg []int32) []float32 {
 	oh, ow := h/2, w/2
 	o := 0
@@ -483,9 +488,11 @@ func maxPool(x []float32, c, s, h, w int, out []float32, arg []int32) []float32 
 				k2 := int64(math.Float32bits(r1[2*xx]))<<2 | 2
 				k3 := int64(math.Float32bits(r1[2*xx+1]))<<2 | 3
 				k := max(max(k0, k1), max(k2, k3))
-				pos := int(k & 3)
 				out[o] = math.Float32frombits(uint32(k >> 2))
-				arg[o] = int32(base + (2*y+pos>>1)*w + 2*xx + pos&1)
+				if arg != nil {
+					pos := int(k & 3)
+					arg[o] = int32(base + (2*y+pos>>1)*w + 2*xx + pos&1)
+				}
 				o++
 			}
 		}
