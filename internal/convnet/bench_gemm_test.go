@@ -10,7 +10,7 @@ import (
 // products of one shard (8 photos) of the 3,32,32 network, as the network
 // calls them: the forward product (weights × im2col columns), the weight
 // gradient (mulNT, through two transposes on the kernel path) and the
-// column gradient (mulTN). Names are kind_m×n×k.
+// column gradient (mulTN). Names are kind_m×n×k/path.
 func BenchmarkGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	shapes := []struct {
@@ -25,16 +25,16 @@ func BenchmarkGemm(b *testing.B) {
 		{"weights", 64, 576, 128},  // fourth block
 	}
 	for _, s := range shapes {
-		for _, path := range []string{"gonum", "kernel"} {
-			if path == "kernel" && !haveKernel {
-				continue
+		for _, path := range []string{"gonum", "avx2", "avx512"} {
+			if !withPath(path, func() {}) {
+				continue // not on this CPU
 			}
 			b.Run(fmt.Sprintf("%s_%dx%dx%d/%s", s.kind, s.m, s.n, s.k, path), func(b *testing.B) {
-				saved := haveKernel
-				haveKernel = path == "kernel"
-				defer func() { haveKernel = saved }()
+				k, k512 := haveKernel, haveKernel512
+				defer func() { haveKernel, haveKernel512 = k, k512 }()
+				haveKernel, haveKernel512 = path != "gonum", path == "avx512"
 				c := make([]float32, s.m*s.n)
-				scratch := make([]float32, s.m*s.k+s.n*s.m+s.k*s.m)
+				sc := new(scratch)
 				var a, bb []float32
 				switch s.kind {
 				case "forward":
@@ -47,11 +47,11 @@ func BenchmarkGemm(b *testing.B) {
 				for b.Loop() {
 					switch s.kind {
 					case "forward":
-						mulNN(s.m, s.n, s.k, a, bb, c, false)
+						mulNN(s.m, s.n, s.k, a, bb, c, false, sc)
 					case "weights":
-						mulNT(s.m, s.n, s.k, a, bb, c, scratch)
+						mulNT(s.m, s.n, s.k, a, bb, c, sc)
 					case "columns":
-						mulTN(s.m, s.n, s.k, a, bb, c, scratch)
+						mulTN(s.m, s.n, s.k, a, bb, c, sc)
 					}
 				}
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")

@@ -45,9 +45,30 @@ const (
 	kc       = 256 // k-block of the micro-kernel path: a 16-column panel of b is 16 KB
 )
 
+// scratch is one goroutine's buffers for the matrix products: the padded
+// edges of the micro-kernel path and the transposed operands.
+type scratch struct {
+	a [8 * kc]float32
+	b [kc * 32]float32
+	c [8 * 32]float32
+	t []float32
+}
+
+// floats returns n floats of the transpose buffer.
+func (s *scratch) floats(n int) []float32 {
+	if cap(s.t) < n {
+		s.t = make([]float32, n)
+	}
+	return s.t[:n]
+}
+
+// kernelFunc is a micro-kernel: c[0:mr][0:nr] = (load ? c : 0) +
+// a[0:mr][0:k]·b[0:k][0:nr].
+type kernelFunc func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, load int)
+
 // sgemm sets c = a·b, or adds a·b to c when add is true; a is m×k, b k×n,
 // c m×n, row-major with row strides lda, ldb and ldc.
-func sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, add bool) {
+func sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, add bool, sc *scratch) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -73,57 +94,64 @@ func sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32,
 		}
 		return
 	}
-	var tmpA [6 * kc]float32
-	var tmpB [kc * 16]float32
-	var tmpC [6 * 16]float32
-	mFull := m - m%6
+	// The AVX-512 kernel where there are at least 32 columns, else the
+	// AVX2 one. Both compute each element in the same order.
+	mr, nr, kern := 6, 16, kernelFunc(kern6x16)
+	if haveKernel512 && n >= 32 {
+		mr, nr, kern = 8, 32, kern8x32
+	}
+	if sc == nil {
+		sc = new(scratch)
+	}
+	tmpA, tmpB, tmpC := sc.a[:mr*kc], sc.b[:kc*nr], sc.c[:mr*nr]
+	mFull := m - m%mr
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
 		load := 0
 		if add || p0 > 0 {
 			load = 1
 		}
-		// The last rows of a, if fewer than 6, padded with zero rows.
-		if mr := m - mFull; mr > 0 {
-			clear(tmpA[:6*kb])
-			for r := range mr {
+		// The last rows of a, if fewer than mr, padded with zero rows.
+		if rest := m - mFull; rest > 0 {
+			clear(tmpA[:mr*kb])
+			for r := range rest {
 				copy(tmpA[r*kb:(r+1)*kb], a[(mFull+r)*lda+p0:])
 			}
 		}
-		for j := 0; j < n; j += 16 {
-			nj := min(16, n-j)
+		for j := 0; j < n; j += nr {
+			nj := min(nr, n-j)
 			bp, bld := b[p0*ldb+j:], ldb
-			if nj < 16 { // the last columns of b, padded with zeros
+			if nj < nr { // the last columns of b, padded with zeros
 				for p := range kb {
-					row := tmpB[p*16 : p*16+16]
+					row := tmpB[p*nr : p*nr+nr]
 					copy(row, b[(p0+p)*ldb+j:(p0+p)*ldb+j+nj])
 					clear(row[nj:])
 				}
-				bp, bld = tmpB[:], 16
+				bp, bld = tmpB, nr
 			} else {
-				_ = bp[(kb-1)*bld+15]
+				_ = bp[(kb-1)*bld+nr-1]
 			}
-			for i := 0; i < m; i += 6 {
+			for i := 0; i < m; i += mr {
 				ap, ald := a[i*lda+p0:], lda
 				if i >= mFull {
-					ap, ald = tmpA[:], kb
+					ap, ald = tmpA, kb
 				} else {
-					_ = ap[5*ald+kb-1]
+					_ = ap[(mr-1)*ald+kb-1]
 				}
-				if i < mFull && nj == 16 {
-					_ = c[i*ldc+j+5*ldc+15]
-					kern6x16(kb, &ap[0], ald, &bp[0], bld, &c[i*ldc+j], ldc, load)
+				if i < mFull && nj == nr {
+					_ = c[i*ldc+j+(mr-1)*ldc+nr-1]
+					kern(kb, &ap[0], ald, &bp[0], bld, &c[i*ldc+j], ldc, load)
 					continue
 				}
-				mi := min(6, m-i)
+				mi := min(mr, m-i)
 				if load == 1 {
 					for r := range mi {
-						copy(tmpC[r*16:r*16+nj], c[(i+r)*ldc+j:])
+						copy(tmpC[r*nr:r*nr+nj], c[(i+r)*ldc+j:])
 					}
 				}
-				kern6x16(kb, &ap[0], ald, &bp[0], bld, &tmpC[0], 16, load)
+				kern(kb, &ap[0], ald, &bp[0], bld, &tmpC[0], nr, load)
 				for r := range mi {
-					copy(c[(i+r)*ldc+j:(i+r)*ldc+j+nj], tmpC[r*16:])
+					copy(c[(i+r)*ldc+j:(i+r)*ldc+j+nj], tmpC[r*nr:])
 				}
 			}
 		}
@@ -132,13 +160,12 @@ func sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32,
 
 // mulNN sets c = a·b (or adds it, when add is true), where a is m×k, b is
 // k×n and c is m×n, all row-major and dense.
-func mulNN(m, n, k int, a, b, c []float32, add bool) {
-	sgemm(m, n, k, a, k, b, n, c, n, add)
+func mulNN(m, n, k int, a, b, c []float32, add bool, sc *scratch) {
+	sgemm(m, n, k, a, k, b, n, c, n, add, sc)
 }
 
-// mulNT adds a·bᵀ to c, where a is m×k, b is n×k and c is m×n. scratch
-// must hold m·k + n·m values on the micro-kernel path.
-func mulNT(m, n, k int, a, b, c, scratch []float32) {
+// mulNT adds a·bᵀ to c, where a is m×k, b is n×k and c is m×n.
+func mulNT(m, n, k int, a, b, c []float32, sc *scratch) {
 	if k == 0 {
 		return
 	}
@@ -153,10 +180,13 @@ func mulNT(m, n, k int, a, b, c, scratch []float32) {
 		return
 	}
 	// cᵀ = b·aᵀ: b is read in place, aᵀ (k×m, m small) and cᵀ are scratch.
-	at := scratch[:k*m]
+	if sc == nil {
+		sc = new(scratch)
+	}
+	t := sc.floats(k*m + n*m)
+	at, ct := t[:k*m], t[k*m:]
 	transpose(a, m, k, at)
-	ct := scratch[k*m : k*m+n*m]
-	sgemm(n, m, k, b, k, at, m, ct, m, false)
+	sgemm(n, m, k, b, k, at, m, ct, m, false, sc)
 	for j := range n {
 		for i := range m {
 			c[i*n+j] += ct[j*m+i]
@@ -164,9 +194,8 @@ func mulNT(m, n, k int, a, b, c, scratch []float32) {
 	}
 }
 
-// mulTN sets c = aᵀ·b, where a is k×m, b is k×n and c is m×n. scratch must
-// hold k·m values on the micro-kernel path.
-func mulTN(m, n, k int, a, b, c, scratch []float32) {
+// mulTN sets c = aᵀ·b, where a is k×m, b is k×n and c is m×n.
+func mulTN(m, n, k int, a, b, c []float32, sc *scratch) {
 	if k == 0 {
 		clear(c[:m*n])
 		return
@@ -181,9 +210,12 @@ func mulTN(m, n, k int, a, b, c, scratch []float32) {
 		}
 		return
 	}
-	at := scratch[:k*m]
+	if sc == nil {
+		sc = new(scratch)
+	}
+	at := sc.floats(k * m)
 	transpose(a, k, m, at)
-	sgemm(m, n, k, at, k, b, n, c, n, false)
+	sgemm(m, n, k, at, k, b, n, c, n, false, sc)
 }
 
 // transpose writes the r×c matrix x as its c×r transpose to dst, in

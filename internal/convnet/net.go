@@ -167,7 +167,7 @@ type work struct {
 	d2   []float32
 	dcol []float32
 	dgap []float32
-	tmp  []float32 // scratch of the matrix products
+	gs   *scratch // buffers of the matrix products
 }
 
 func (n *net) newWork(capacity int) *work {
@@ -194,7 +194,7 @@ func (n *net) newWork(capacity int) *work {
 		maxCol = max(maxCol, b.In*9*s*hw)
 		maxTmp = max(maxTmp, b.Out*s*hw+b.In*9*b.Out)
 	}
-	w.tmp = make([]float32, maxTmp)
+	w.gs = &scratch{t: make([]float32, maxTmp)}
 	w.gap = make([]float32, n.outChannels()*s)
 	w.dgap = make([]float32, n.outChannels()*s)
 	w.prob = make([]float32, s*n.Classes)
@@ -215,7 +215,7 @@ func (n *net) forward(w *work, s int, train bool) {
 		col := w.col[i][:k*N]
 		im2col(x, b.In, s, b.H, b.W, col)
 		z := w.xhat[i][:b.Out*N]
-		mulNN(b.Out, N, k, n.params[n.lay.conv[i]:], col, z, false)
+		mulNN(b.Out, N, k, n.params[n.lay.conv[i]:], col, z, false, w.gs)
 		gamma := n.params[n.lay.gamma[i] : n.lay.gamma[i]+b.Out]
 		beta := n.params[n.lay.beta[i] : n.lay.beta[i]+b.Out]
 		act := w.act[i][:b.Out*N]
@@ -367,10 +367,10 @@ func (n *net) backward(w *work, s int, labels []int, total int, grad []float32) 
 			}
 		}
 		// Convolution.
-		mulNT(b.Out, k, N, dy, w.col[i][:k*N], grad[n.lay.conv[i]:], w.tmp)
+		mulNT(b.Out, k, N, dy, w.col[i][:k*N], grad[n.lay.conv[i]:], w.gs)
 		if i > 0 {
 			dcol := w.dcol[:k*N]
-			mulTN(k, N, b.Out, n.params[n.lay.conv[i]:], dy, dcol, w.tmp)
+			mulTN(k, N, b.Out, n.params[n.lay.conv[i]:], dy, dcol, w.gs)
 			col2im(dcol, b.In, s, b.H, b.W, w.d1[:b.In*N])
 			dx = w.d1
 		}

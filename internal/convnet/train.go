@@ -115,8 +115,17 @@ func Train(ctx context.Context, h Hyperparameters, train, validation *Dataset, o
 	if depth == 0 {
 		return nil, nil, &HyperparameterError{Name: "num_layers", Value: fmt.Sprint(h.NumLayers), Reason: "want one of 18, 34, 50, 101, 152, 200, 20, 32, 44, 56, 110"}
 	}
-	if h.Epochs < 1 || h.MiniBatchSize < 1 {
-		return nil, nil, &HyperparameterError{Name: "epochs", Value: fmt.Sprint(h.Epochs), Reason: "want epochs and mini_batch_size of at least 1"}
+	if h.Epochs < 1 {
+		return nil, nil, &HyperparameterError{Name: "epochs", Value: fmt.Sprint(h.Epochs), Reason: "want a positive integer"}
+	}
+	if h.MiniBatchSize < 1 {
+		return nil, nil, &HyperparameterError{Name: "mini_batch_size", Value: fmt.Sprint(h.MiniBatchSize), Reason: "want a positive integer"}
+	}
+	if !slices.Contains([]string{"", "sgd", "nag", "adam", "rmsprop"}, h.Optimizer) {
+		return nil, nil, &HyperparameterError{Name: "optimizer", Value: h.Optimizer, Reason: "want sgd, nag, adam or rmsprop"}
+	}
+	if !slices.Contains([]string{"", "crop", "crop_color", "crop_color_transform"}, h.Augmentation) {
+		return nil, nil, &HyperparameterError{Name: "augmentation_type", Value: h.Augmentation, Reason: "want crop, crop_color or crop_color_transform"}
 	}
 	if err := checkDataset("train", train, h); err != nil {
 		return nil, nil, err
