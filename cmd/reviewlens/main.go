@@ -7,6 +7,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/consolidatecmd"
 	"github.com/reviewlens/reviewlens/internal/creditcmd"
+	"github.com/reviewlens/reviewlens/internal/democmd"
 	"github.com/reviewlens/reviewlens/internal/labelscmd"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/monitorcmd"
@@ -20,6 +21,7 @@ import (
 
 func main() {
 	cli.Main(cli.App("reviewlens", "inspect customer review photos with SageMaker and grant credits",
+		cli.Command(democmd.Step),
 		cli.Command(consolidatecmd.Step),
 		cli.Command(manifestcmd.Step),
 		cli.Command(tunecmd.Step),
