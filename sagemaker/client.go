@@ -35,12 +35,49 @@ const sdkAttempts = 6
 // nothing in this package retries them again (see Polling). It has no
 // client-side retry quota: a long wait on many jobs would otherwise use it
 // up in a burst of throttling and then fail calls without trying them.
+//
+// It is Config and NewClientFromConfig; a program that talks to other
+// services beside SageMaker (CloudWatch Logs, for LogFollower) calls those
+// two, so that every client shares one configuration and HTTP client.
 func NewClient(ctx context.Context, opts ClientOptions) (*sagemaker.Client, string, error) {
-	return newClient(ctx, opts)
+	cfg, err := Config(ctx, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	return NewClientFromConfig(cfg, opts), cfg.Region, nil
+}
+
+// Config returns the AWS configuration NewClient makes its client from:
+// the standard credential chain, opts.Region, the retryer NewClient
+// describes, and an HTTP client whose network waits are bounded by
+// opts.IOTimeout. A configuration without a region is a *SpecError.
+// Clients of other services made from it (cloudwatchlogs.NewFromConfig)
+// retry and time out as the SageMaker client does; point them at
+// opts.EndpointURL yourself.
+func Config(ctx context.Context, opts ClientOptions) (aws.Config, error) {
+	return loadConfig(ctx, opts)
+}
+
+// NewClientFromConfig returns the SageMaker client of cfg (from Config),
+// pointed at opts.EndpointURL when it is set.
+func NewClientFromConfig(cfg aws.Config, opts ClientOptions) *sagemaker.Client {
+	return sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) {
+		if opts.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(opts.EndpointURL)
+		}
+	})
 }
 
 // newClient is NewClient; tests change the retryer's options (its backoff).
 func newClient(ctx context.Context, opts ClientOptions, retryOpts ...func(*retry.StandardOptions)) (*sagemaker.Client, string, error) {
+	cfg, err := loadConfig(ctx, opts, retryOpts...)
+	if err != nil {
+		return nil, "", err
+	}
+	return NewClientFromConfig(cfg, opts), cfg.Region, nil
+}
+
+func loadConfig(ctx context.Context, opts ClientOptions, retryOpts ...func(*retry.StandardOptions)) (aws.Config, error) {
 	var lo []func(*config.LoadOptions) error
 	if opts.Region != "" {
 		lo = append(lo, config.WithRegion(opts.Region))
@@ -53,15 +90,10 @@ func newClient(ctx context.Context, opts ClientOptions, retryOpts ...func(*retry
 	}), config.WithHTTPClient(awsnet.NewHTTPClient(opts.IOTimeout)))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
-		return nil, "", fmt.Errorf("aws config: %w", err)
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, "", &SpecError{Field: "region", Reason: "no AWS region: give --region or set AWS_REGION"}
+		return aws.Config{}, &SpecError{Field: "region", Reason: "no AWS region: give --region or set AWS_REGION"}
 	}
-	client := sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) {
-		if opts.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(opts.EndpointURL)
-		}
-	})
-	return client, cfg.Region, nil
+	return cfg, nil
 }

@@ -66,6 +66,17 @@
 // *JobError with SageMaker's failure reason; a name taken by another
 // definition is a *MismatchError.
 //
+// # Logs
+//
+// A LogFollower in TuneOptions.Logs or TransformOptions.Logs follows the
+// logs of the jobs the step waits on into its own log while it waits, each
+// line with the job and the stream it came from, none twice. It reads a
+// LogSource: CloudWatchLogs on AWS (the groups /aws/sagemaker/TrainingJobs
+// and /aws/sagemaker/TransformJobs, streams named <job>/..., read with
+// DescribeLogStreams and GetLogEvents through the small CloudWatchLogsAPI),
+// or the local backend's log files. Following never delays the wait and
+// never fails the step.
+//
 // # Backends
 //
 // API is the few SageMaker operations used. The SDK's client satisfies it,

@@ -42,6 +42,10 @@ type TransformOptions struct {
 	// OnEvent, if set, is also called on every change of the job's
 	// status.
 	OnEvent func(Event)
+	// Logs, if set, follows the transform job's log into Logger (or its
+	// own Logger) while the step waits on it; nil means it is not
+	// followed.
+	Logs *LogFollower
 }
 
 // TransformResult is what the transform step reports: its result JSON.
@@ -118,6 +122,11 @@ func Transform(ctx context.Context, api API, files Files, opts TransformOptions)
 	if _, err := opts.Poll.withDefaults(); err != nil {
 		return nil, err
 	}
+	follow, err := opts.Logs.Start(log)
+	if err != nil {
+		return nil, err
+	}
+	defer follow.Close(ctx)
 	photos, err := transformInputs(ctx, files, spec.withDefaults())
 	if err != nil {
 		return nil, err
@@ -131,6 +140,7 @@ func Transform(ctx context.Context, api API, files Files, opts TransformOptions)
 		API: api, Logger: log, MaxAttempts: opts.MaxAttempts, Poll: opts.Poll, KeepJobOnExit: opts.KeepJobOnExit,
 		OnEvent: func(e Event) {
 			logEvent(log, e)
+			follow.Event(e)
 			if opts.OnEvent != nil {
 				opts.OnEvent(e)
 			}
@@ -138,6 +148,7 @@ func Transform(ctx context.Context, api API, files Files, opts TransformOptions)
 	}
 	log.Info("transforming", "model", model, "photos", len(photos), "input", spec.Input, "output", spec.Output, "day", spec.Day)
 	run, runErr := tr.Run(ctx, spec)
+	follow.Close(ctx) // the job's last lines before the step's
 	if run == nil {
 		return nil, runErr
 	}

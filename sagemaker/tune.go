@@ -183,6 +183,11 @@ type TuneOptions struct {
 	Logger *slog.Logger
 	// OnEvent, if set, is also called on every change of a job's status.
 	OnEvent func(Event)
+	// Logs, if set, follows the training jobs' logs into Logger (or its
+	// own Logger) while the step waits on them: each training job's, or
+	// with StrategyGrid the tuning job's training jobs'. Nil means they
+	// are not followed.
+	Logs *LogFollower
 }
 
 // TuneResult is what the tune step reports: its result JSON.
@@ -252,12 +257,18 @@ func Tune(ctx context.Context, api API, files Files, opts TuneOptions) (*TuneRes
 	if o.Runs == "" {
 		o.Runs = joinURI(spec.OutputPath, "runs.parquet")
 	}
+	follow, err := o.Logs.Start(log)
+	if err != nil {
+		return nil, err
+	}
+	defer follow.Close(ctx)
 	progress := &tuneProgress{log: log, clock: clock, state: map[string]string{}}
 	tuner := Tuner{
 		API: api, Logger: log, MaxParallel: o.MaxParallel, MaxAttempts: o.MaxAttempts, Poll: o.Poll,
 		Objective: o.Objective, Direction: o.Direction, KeepJobsOnExit: o.KeepJobsOnExit,
 		OnEvent: func(e Event) {
 			progress.event(e)
+			follow.Event(e)
 			if opts.OnEvent != nil {
 				opts.OnEvent(e)
 			}
@@ -290,6 +301,7 @@ func Tune(ctx context.Context, api API, files Files, opts TuneOptions) (*TuneRes
 		log.Info("tuning with a SageMaker Grid tuning job", "tuning_job", hpo.Name, "jobs", hpo.Jobs)
 		runs, runErr = tuner.RunGrid(ctx, hpo)
 	}
+	follow.Close(ctx) // the jobs' last lines before the step's
 	res := summarize(runs, o)
 	res.TuningJob = tuningJob
 	if len(runs) > 0 {

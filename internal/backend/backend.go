@@ -52,6 +52,9 @@ type Backend struct {
 	Region string
 	// Local is the local client, when Name is Local.
 	Local *local.Client
+	// Logs follows the jobs' logs (CloudWatch Logs, or the local jobs'
+	// log files) when --logs is given; nil otherwise.
+	Logs *sagemaker.LogFollower
 }
 
 // Options say which backend to open.
@@ -61,11 +64,17 @@ type Options struct {
 	// Storage is what local jobs read their channels and photos with and
 	// write their artifacts and outputs to: the step's own.
 	Storage *storage.Storage
+	// Logs makes a LogFollower of the jobs' logs, read every Poll at
+	// most.
+	Logs bool
+	Poll time.Duration
 }
 
-// Open opens the backend the step's flags name.
+// Open opens the backend the step's flags name: --backend, --local-root,
+// --logs and --poll-interval.
 func Open(ctx context.Context, c *urfave.Context, env *cli.Env, store *storage.Storage) (*Backend, error) {
-	return OpenWith(ctx, env, Options{Backend: c.String("backend"), LocalRoot: c.String("local-root"), Storage: store})
+	return OpenWith(ctx, env, Options{Backend: c.String("backend"), LocalRoot: c.String("local-root"), Storage: store,
+		Logs: c.Bool("logs"), Poll: c.Duration("poll-interval")})
 }
 
 // OpenWith opens a backend.
@@ -75,17 +84,21 @@ func OpenWith(ctx context.Context, env *cli.Env, o Options) (*Backend, error) {
 		if o.LocalRoot != "" {
 			return nil, cli.BadInputf("--local-root %s: only with --backend local", o.LocalRoot)
 		}
-		client, region, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{Region: env.Region, EndpointURL: env.EndpointURL, IOTimeout: env.IOTimeout})
+		clients, err := jobs.Connect(ctx, env, o.Logs, o.Poll)
 		if err != nil {
-			return nil, jobs.ExitError(err)
+			return nil, err
 		}
-		return &Backend{API: client, Name: AWS, Region: region}, nil
+		return &Backend{API: clients.SageMaker, Name: AWS, Region: clients.Region, Logs: clients.Logs}, nil
 	case Local:
 		c, err := local.New(local.Options{Root: o.LocalRoot, Storage: o.Storage, Logger: env.Logger})
 		if err != nil {
 			return nil, cli.BadInputf("--local-root: %v", err)
 		}
-		return &Backend{API: c, Name: Local, Region: LocalRegion, Local: c}, nil
+		b := &Backend{API: c, Name: Local, Region: LocalRegion, Local: c}
+		if o.Logs {
+			b.Logs = &sagemaker.LogFollower{Source: c.Logs(), Interval: time.Second, Settle: 100 * time.Millisecond}
+		}
+		return b, nil
 	}
 	return nil, cli.BadInputf("--backend %q: want aws or local", o.Backend)
 }

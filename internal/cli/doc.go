@@ -13,7 +13,9 @@
 // A step is a [Step]: a name, its own flags, and an action that returns a
 // result. [Command] makes it a subcommand and [SingleApp] a binary of its
 // own; both add what is described below. [Main] runs the binary; [Run] is
-// its testable core.
+// its testable core. The multi-step binary run under the name
+// reviewlens-<step> (a link to it, as the container image has) is that
+// step alone, with the same flags.
 //
 // # Flags and environment variables
 //

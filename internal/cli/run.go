@@ -41,7 +41,12 @@ func Main(app *urfave.App) {
 // writing the result and help to stdout, logs and errors to stderr. It sets
 // app's Writer, ErrWriter and ExitErrHandler. Like urfave/cli apps, an app
 // runs once: its flags keep the values they parsed.
+//
+// A multi-step app ([App]) run under the name <app>-<step> runs that step,
+// with the same flags as the step's own binary ([SingleApp]): the container
+// image ships reviewlens alone, with reviewlens-<step> as links to it.
 func Run(ctx context.Context, app *urfave.App, args []string, stdout, stderr io.Writer) int {
+	args = multiCall(app, args)
 	app.Writer, app.ErrWriter = stdout, stderr
 	app.ExitErrHandler = ignoreExit
 	err := app.RunContext(ctx, args)
@@ -69,6 +74,19 @@ func Run(ctx context.Context, app *urfave.App, args []string, stdout, stderr io.
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", name)
 	}
 	return code
+}
+
+// multiCall turns "reviewlens-stage ARGS" into "reviewlens-stage stage ARGS"
+// for the multi-step app reviewlens; other args are returned as they are.
+func multiCall(app *urfave.App, args []string) []string {
+	if len(app.Commands) == 0 || len(args) == 0 {
+		return args
+	}
+	step, ok := strings.CutPrefix(filepath.Base(args[0]), app.Name+"-")
+	if !ok || app.Command(step) == nil {
+		return args
+	}
+	return append([]string{args[0], step}, args[1:]...)
 }
 
 // commandPath returns "reviewlens stage" or "reviewlens-stage" for messages.

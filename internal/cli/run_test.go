@@ -221,3 +221,24 @@ func TestHugeValuesAreCut(t *testing.T) {
 		t.Errorf("stderr does not give the full length of the value cut")
 	}
 }
+
+// TestMultiCall: the multi-step app run as <app>-<step> (a link, as in
+// the container image) runs the step with its flags; under another name
+// it is itself.
+func TestMultiCall(t *testing.T) {
+	xcom := filepath.Join(t.TempDir(), "return.json")
+	app := App("reviewlens", "", Command(returning(staged{Prefix: "s3://b/", Images: 2}, nil)))
+	out := run(t, t.Context(), app, "/usr/local/bin/reviewlens-t", "--xcom", xcom)
+	if out.code != ExitOK || out.stdout != `{"prefix":"s3://b/","images":2}`+"\n" {
+		t.Errorf("as reviewlens-t: exit %d, stdout %q; stderr:\n%s", out.code, out.stdout, out.stderr)
+	}
+	if _, err := os.Stat(xcom); err != nil {
+		t.Errorf("--xcom: %v", err)
+	}
+	for _, name := range []string{"reviewlens-nope", "other-t"} {
+		out = run(t, t.Context(), App("reviewlens", "", Command(returning(nil, nil))), name, "--xcom", xcom)
+		if out.code != ExitBadInput {
+			t.Errorf("as %s: exit %d, want %d (not a step's name)", name, out.code, ExitBadInput)
+		}
+	}
+}

@@ -64,6 +64,9 @@ type Options struct {
 	// Grid is the tuned hyperparameters, name=v1,v2 each; nil means
 	// num_layers=18,34 and learning_rate=0.05,0.1.
 	Grid []string
+	// Logs follows the training and transform jobs' logs (epochs and
+	// accuracy) into Logger at info level.
+	Logs bool
 	// Progress shows the long steps as they go; nil means log lines.
 	Progress progress.Meter
 	// Step, if set, is told when each step starts and ends (err nil), for
@@ -181,6 +184,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	uri := func(p string) string { return Bucket + "/" + p }
 	dayPrefix := "dt=" + o.Day + "/"
 	poll := sagemaker.Polling{Interval: backend.LocalPollInterval, Max: 2 * time.Second}
+	var logs *sagemaker.LogFollower
+	if o.Logs {
+		logs = &sagemaker.LogFollower{Source: sm.Logs(), Interval: time.Second, Settle: 100 * time.Millisecond}
+	}
 
 	// The data: a labelled set, as a Ground Truth job leaves it, and a
 	// day's reviews, each with the truth kept aside.
@@ -221,7 +228,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			Spec:   sagemaker.TrainingSpec{RoleARN: backend.LocalRole, Image: backend.LocalImage, OutputPath: uri("models/")},
 			Grid:   grid,
 			Region: backend.LocalRegion, JobPrefix: "demo", Runs: runs, Report: filepath.Join(reports, "tune.html"),
-			Poll: poll, Logger: o.Logger,
+			Poll: poll, Logs: logs, Logger: o.Logger,
 		})
 		if err != nil {
 			return err
@@ -242,7 +249,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := d.step("calibration set", func() error { return d.calibrationReviews(ctx, labels, calReviews) }); err != nil {
 		return nil, err
 	}
-	if err := d.classify(ctx, "calibration ", sm, poll, runs, calReviews, uri("calibration/staged/"), uri("calibration/outputs/"), calPredictions, labels); err != nil {
+	if err := d.classify(ctx, "calibration ", sm, poll, logs, runs, calReviews, uri("calibration/staged/"), uri("calibration/outputs/"), calPredictions, labels); err != nil {
 		return nil, err
 	}
 	policy := uri("policy/policy.yaml")
@@ -263,7 +270,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 
 	// The day.
 	predictions := uri("predictions/" + dayPrefix)
-	if err := d.classify(ctx, "", sm, poll, runs, uri("reviews/"+dayPrefix+synth.ReviewsParquet), uri("staged/"+dayPrefix), uri("outputs/"+dayPrefix), predictions, labels); err != nil {
+	if err := d.classify(ctx, "", sm, poll, logs, runs, uri("reviews/"+dayPrefix+synth.ReviewsParquet), uri("staged/"+dayPrefix), uri("outputs/"+dayPrefix), predictions, labels); err != nil {
 		return nil, err
 	}
 	decisions := uri("decisions/" + dayPrefix)
@@ -392,7 +399,7 @@ func (d *run) calibrationReviews(ctx context.Context, labels, out string) error 
 // classify stages the photos of a reviews table, runs the transform job
 // of the best model over them and collects the predictions: three steps,
 // their names started with prefix.
-func (d *run) classify(ctx context.Context, prefix string, api sagemaker.API, poll sagemaker.Polling, runs, reviews, staged, outputs, predictions, labels string) error {
+func (d *run) classify(ctx context.Context, prefix string, api sagemaker.API, poll sagemaker.Polling, logs *sagemaker.LogFollower, runs, reviews, staged, outputs, predictions, labels string) error {
 	var st *inspect.StageResult
 	var tr *sagemaker.TransformResult
 	var err error
@@ -405,7 +412,7 @@ func (d *run) classify(ctx context.Context, prefix string, api sagemaker.API, po
 	if err := d.step(prefix+"transform", func() error {
 		tr, err = sagemaker.Transform(ctx, api, d.store, sagemaker.TransformOptions{
 			Spec:          sagemaker.TransformSpec{Input: st.ManifestURI, InputType: sagemaker.InputManifestFile, Output: outputs, Day: st.Day},
-			ModelFromRuns: runs, Poll: poll, Logger: d.o.Logger,
+			ModelFromRuns: runs, Poll: poll, Logs: logs, Logger: d.o.Logger,
 		})
 		return err
 	}); err != nil {

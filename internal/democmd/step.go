@@ -34,6 +34,7 @@ reuses what the first run made.`,
 		&urfave.Int64Flag{Name: "seed", Value: 1, Usage: "draws the photos: the same seed gives the same demo"},
 		&urfave.StringFlag{Name: "day", Value: demo.DefaultDay, Usage: "the inspection day, YYYY-MM-DD"},
 		&urfave.IntFlag{Name: "epochs", Value: demo.DefaultEpochs, Usage: "training epochs of every job"},
+		&urfave.BoolFlag{Name: "logs", Value: true, Usage: "show the training jobs' logs (epochs and accuracy) as they run"},
 		&urfave.StringSliceFlag{Name: "grid", Usage: "a tuned hyperparameter, name=v1,v2 (repeatable; default num_layers=18,34 and learning_rate=0.05,0.1)"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
@@ -57,7 +58,7 @@ reuses what the first run made.`,
 		steps := 0
 		sum, err := demo.Run(ctx, demo.Options{
 			Dir: c.String("dir"), Photos: c.Int("photos"), Reviews: c.Int("reviews"), Seed: c.Int64("seed"),
-			Day: c.String("day"), Epochs: c.Int("epochs"), Grid: grid,
+			Day: c.String("day"), Epochs: c.Int("epochs"), Grid: grid, Logs: c.Bool("logs"),
 			Progress: env.Progress(), Logger: env.Logger,
 			Step: func(name string, done bool, el time.Duration) {
 				if !done {

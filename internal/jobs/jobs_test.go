@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
+	"github.com/reviewlens/reviewlens/internal/testenv"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/sagemaker/sagemakertest"
 )
@@ -55,4 +61,46 @@ func sagemakerError(t *testing.T, err error) error {
 		t.Fatal("no error")
 	}
 	return got
+}
+
+// TestConnectLogs: with --logs, Connect's follower reads CloudWatch Logs
+// at --endpoint-url, signed, with the step's region; its waits follow a
+// short --poll-interval.
+func TestConnectLogs(t *testing.T) {
+	testenv.FakeCredentials(t)
+	var targets []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		targets = append(targets, r.Header.Get("X-Amz-Target"))
+		mu.Unlock()
+		if !strings.Contains(r.Header.Get("Authorization"), "/eu-west-1/logs/aws4_request") {
+			t.Errorf("Authorization %q: want a signature for logs in eu-west-1", r.Header.Get("Authorization"))
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		fmt.Fprint(w, `{"logStreams":[{"logStreamName":"job/algo-1-1"}]}`)
+	}))
+	defer srv.Close()
+	env := &cli.Env{Region: "eu-west-1", EndpointURL: srv.URL}
+	c, err := jobs.Connect(t.Context(), env, true, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "eu-west-1" || c.SageMaker == nil || c.Logs == nil {
+		t.Fatalf("clients %+v: want the region, a SageMaker client and a log follower", c)
+	}
+	if c.Logs.Interval != time.Second || c.Logs.Settle != time.Second {
+		t.Errorf("interval %s, settle %s: want both 1s (the poll interval)", c.Logs.Interval, c.Logs.Settle)
+	}
+	names, err := c.Logs.Source.Streams(t.Context(), sagemaker.TrainingLogs, "job/")
+	if err != nil || len(names) != 1 || names[0] != "job/algo-1-1" {
+		t.Errorf("streams %q, %v: want job/algo-1-1", names, err)
+	}
+	if len(targets) != 1 || targets[0] != "Logs_20140328.DescribeLogStreams" {
+		t.Errorf("requests %q: want one DescribeLogStreams", targets)
+	}
+	c, err = jobs.Connect(t.Context(), env, false, time.Second)
+	if err != nil || c.Logs != nil {
+		t.Errorf("without --logs: %+v, %v; want no follower", c, err)
+	}
 }

@@ -72,9 +72,15 @@ func TestStageTransformOnMoto(t *testing.T) {
 	}
 	code, stdout, stderr := steptest.Run(t, tunecmd.Step, "--region", "us-east-1", "--endpoint-url", endpoint,
 		"--train", base+"labels/", "--grid", "num_layers=18,34", "--set", "use_pretrained_model=1",
-		"--role-arn", "arn:aws:iam::123456789012:role/reviewlens", "--output", base+"models/", "--objective", "train:progress")
+		"--role-arn", "arn:aws:iam::123456789012:role/reviewlens", "--output", base+"models/", "--objective", "train:progress",
+		"--logs", "--poll-interval", "200ms")
 	if code != 0 {
 		t.Fatalf("tune: exit %d; stderr:\n%s", code, stderr)
+	}
+	// --logs follows the jobs on moto's CloudWatch Logs (where they have
+	// written nothing) without a failed read.
+	if strings.Contains(stderr, "could not read") {
+		t.Errorf("tune --logs: a log could not be read; stderr:\n%s", stderr)
 	}
 	var tune sagemaker.TuneResult
 	if err := json.Unmarshal([]byte(stdout), &tune); err != nil {

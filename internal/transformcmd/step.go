@@ -52,6 +52,7 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		&urfave.IntFlag{Name: "max-attempts", Value: 3, Usage: "jobs of the same inputs (a rerun retries a failed or stopped job)"},
 		&urfave.BoolFlag{Name: "keep-job-on-exit", Usage: "leave the job running when the step is stopped or times out"},
 		&urfave.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, Usage: "the first wait between looks at the job (doubling to 5 min)"},
+		&urfave.BoolFlag{Name: "logs", Usage: "follow the transform job's CloudWatch logs (/aws/sagemaker/TransformJobs) into the step's log while waiting"},
 	),
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if err := cli.Positive(c, "instance-count", "max-payload-mb", "max-attempts", "poll-interval"); err != nil {
@@ -113,6 +114,7 @@ may still have written outputs for most photos: the step says how many (exit 3).
 			KeepJobOnExit:        c.Bool("keep-job-on-exit"),
 			Poll:                 b.Poll(c, "poll-interval"),
 			Logger:               env.Logger,
+			Logs:                 b.Logs,
 		})
 		if res == nil {
 			return nil, jobs.ExitError(err)

@@ -66,6 +66,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		&urfave.StringFlag{Name: "output-kms-key", Usage: "KMS key for the model artifacts"},
 		&urfave.StringFlag{Name: "checkpoint-uri", Usage: "s3:// prefix for checkpoints (spot training resumes from them)"},
 		&urfave.StringSliceFlag{Name: "tag", Usage: "a tag key=value on every job (repeatable)"},
+		&urfave.BoolFlag{Name: "logs", Usage: "follow the training jobs' CloudWatch logs (/aws/sagemaker/TrainingJobs) into the step's log while waiting"},
 	),
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if err := cli.Positive(c, "instance-count", "volume-gb", "max-runtime", "max-parallel", "max-attempts", "poll-interval"); err != nil {
@@ -82,7 +83,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 			return nil, err
 		}
 		defer b.Close()
-		opts.Region, opts.Poll = b.Region, b.Poll(c, "poll-interval")
+		opts.Region, opts.Poll, opts.Logs = b.Region, b.Poll(c, "poll-interval"), b.Logs
 		switch {
 		case b.Local != nil:
 			opts.Spec.RoleARN = cmp.Or(opts.Spec.RoleARN, backend.LocalRole)

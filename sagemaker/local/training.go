@@ -110,9 +110,11 @@ func (c *Client) openLog(kind, name string) *jobLog {
 func (l *jobLog) Logf(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	if l.f != nil {
-		fmt.Fprintf(l.f, "%s %s\n", l.c.now().Format(time.RFC3339), line)
+		fmt.Fprintf(l.f, "%s %s\n", l.c.now().Format(time.RFC3339Nano), line)
 	}
-	l.c.log.Info(line, "job", l.name)
+	// The lines are the job's log: a step shows them with --logs
+	// (Client.Logs), as it shows a SageMaker job's.
+	l.c.log.Debug(line, "job", l.name)
 }
 
 func (l *jobLog) Close() {

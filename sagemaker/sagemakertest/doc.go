@@ -116,6 +116,14 @@
 // fake has no retryer: Throttling and InternalError are what reaches the
 // caller once the SDK's retryer has given up on them.
 //
+// # CloudWatch Logs
+//
+// Logs is an in-memory fake of the two CloudWatch Logs calls that
+// sagemaker.CloudWatchLogs makes (DescribeLogStreams, GetLogEvents), paged
+// and tokened as CloudWatch does: the test writes a job's lines with
+// Logs.Put, as SageMaker would, and makes calls fail with Logs.FailNext
+// (Throttling, say), to test a sagemaker.LogFollower.
+//
 // # Storage
 //
 // Files is an in-memory sagemaker.Files for the step functions (Tune,
