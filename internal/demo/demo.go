@@ -105,7 +105,11 @@ type Summary struct {
 	// QualifyingGranted is the share of the reviews that earn their credit
 	// that were granted it automatically.
 	QualifyingGranted float64 `json:"qualifying_granted_automatically"`
-	CreditsGranted    int64   `json:"credits_granted"`
+	// CreditsGranted is what the day's automatic grants pay; Published
+	// the decisions this run stored in the ledger (none when an earlier
+	// run stored them: each credit is granted once).
+	CreditsGranted int64 `json:"credits_granted"`
+	Published      int   `json:"published"`
 	// TargetAccuracy is what the policy's thresholds guarantee (with 95%
 	// confidence) for each family of automatic decisions.
 	TargetAccuracy float64           `json:"target_accuracy"`
@@ -275,11 +279,15 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	decisions := uri("decisions/" + dayPrefix)
 	if err := d.step("credit", func() error {
-		_, err := credit.DecideDay(ctx, store, credit.DayOptions{
+		res, err := credit.DecideDay(ctx, store, credit.DayOptions{
 			Predictions: predictions, Reviews: uri("reviews/" + dayPrefix + synth.ReviewsParquet), Policy: policy,
 			Out: decisions, Report: filepath.Join(reports, "day-"+o.Day+".html"), Logger: o.Logger,
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		d.sum.CreditsGranted = res.CreditsGranted
+		return nil
 	}); err != nil {
 		return nil, err
 	}
@@ -289,7 +297,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		if err != nil {
 			return err
 		}
-		d.sum.CreditsGranted = res.CreditsGranted
+		d.sum.Published = res.Inserted
 		return nil
 	}); err != nil {
 		return nil, err

@@ -90,6 +90,7 @@ func PrintSummary(w io.Writer, s *demo.Summary) {
 	fmt.Fprintf(w, "truth       %.2f%% of automatic decisions right (%d wrong; the policy guarantees %.0f%%)\n",
 		100*s.AutomaticAccuracy, s.Wrong, 100*s.TargetAccuracy)
 	fmt.Fprintf(w, "credits     %d granted; %.1f%% of the reviews that earn one got it automatically\n", s.CreditsGranted, 100*s.QualifyingGranted)
+	fmt.Fprintf(w, "ledger      %d decisions stored by this run (each credit is granted once: a rerun stores none)\n", s.Published)
 	for _, k := range []string{"day_report", "calibration_report", "tune_report", "decisions", "ledger"} {
 		fmt.Fprintf(w, "  %-20s %s\n", k, s.Paths[k])
 	}
