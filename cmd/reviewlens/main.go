@@ -14,6 +14,7 @@ import (
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
 	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/internal/resolvecmd"
+	"github.com/reviewlens/reviewlens/internal/runcmd"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -22,6 +23,7 @@ import (
 func main() {
 	cli.Main(cli.App("reviewlens", "inspect customer review photos with SageMaker and grant credits",
 		cli.Command(democmd.Step),
+		cli.Command(runcmd.Step),
 		cli.Command(consolidatecmd.Step),
 		cli.Command(manifestcmd.Step),
 		cli.Command(tunecmd.Step),
