@@ -79,7 +79,7 @@ reuses what the first run made.`,
 
 // PrintSummary writes the demo's summary for people.
 func PrintSummary(w io.Writer, s *demo.Summary) {
-	fmt.Fprintf(w, "\nreviewlens demo: %s, %d reviews (%d photos), in %.0f s\n", s.Day, s.Reviews, s.Photos, s.ElapsedSeconds)
+	fmt.Fprintf(w, "\nthe day %s: %d reviews (%d photos), all steps in %.0f s\n", s.Day, s.Reviews, s.Photos, s.ElapsedSeconds)
 	for _, st := range s.Steps {
 		fmt.Fprintf(w, "  %-32s %6.1f s\n", st.Step, st.Seconds)
 	}
