@@ -11,8 +11,25 @@
 // model is trusted only where it is sure of that answer; the rest goes to
 // a person.
 //
-// The package is pure: readers and writers in, values out. It knows
-// nothing of S3, SageMaker, files or the command line.
+// # The steps
+//
+// Two functions are the calibrate and credit steps, options in (the
+// steps' flags) and the result out, reading and writing through a
+// storage.Storage (local folders, S3, or buckets a program opened):
+//
+//	cal, err := credit.CalibratePolicy(ctx, store, credit.CalibratePolicyOptions{
+//		CalibrationSetOptions: credit.CalibrationSetOptions{Predictions: "s3://b/calibration/predictions/", Labels: "s3://b/labels/"},
+//		Calibrate:             credit.CalibrateOptions{TargetAccuracy: 0.98, Delta: 0.05},
+//		Out:                   "s3://b/policy/policy.yaml",
+//	})
+//	day, err := credit.DecideDay(ctx, store, credit.DayOptions{
+//		Predictions: "s3://b/predictions/dt=2026-11-28/", Reviews: "s3://b/reviews/dt=2026-11-28.parquet",
+//		Policy: cal.Policy, Out: "s3://b/decisions/dt=2026-11-28/",
+//	})
+//
+// Below them the package is pure: readers and writers in, values out
+// (Calibrate, Policy.Decide, the tables). It knows nothing of SageMaker or
+// the command line; package ledger stores the decisions.
 //
 // # Decision scores
 //

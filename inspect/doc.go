@@ -3,9 +3,24 @@
 // SageMaker Batch Transform job, and the ManifestFile that tells the job
 // which photos to read.
 //
-// It is pure like package manifest: readers and writers in, values out. It
-// knows nothing of S3, SageMaker or the command line; the stage step
-// (internal/stagecmd) moves the files.
+// # The steps
+//
+// Stage and CollectPredictions are the stage and predictions steps:
+// options in (their flags), the result out, reading and writing through a
+// storage.Storage (local folders, S3, or buckets a program opened):
+//
+//	staged, err := inspect.Stage(ctx, store, inspect.StageOptions{
+//		Reviews: "s3://shop/reviews/dt=2026-11-28/reviews.parquet", Day: "2026-11-28",
+//		Out: "s3://b/staged/dt=2026-11-28/",
+//	})
+//	// … a Batch Transform job over staged.ManifestURI (sagemaker.Transform) …
+//	preds, err := inspect.CollectPredictions(ctx, store, inspect.CollectOptions{
+//		Staged: "s3://b/staged/dt=2026-11-28/", Outputs: "s3://b/outputs/dt=2026-11-28/",
+//		Classes: "s3://b/labels/classes.json", Out: "s3://b/predictions/dt=2026-11-28/",
+//	})
+//
+// Below them the package is pure: readers and writers in, values out. It
+// knows nothing of SageMaker or the command line.
 //
 // # Reviews
 //

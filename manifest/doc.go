@@ -1,8 +1,25 @@
 // Package manifest reads SageMaker Ground Truth output manifests and writes
 // what the built-in image-classification algorithm trains on.
 //
-// It is pure: readers and writers in, values out. It knows nothing of S3,
-// SageMaker or the command line.
+// # The step
+//
+// Prepare is the manifest step: options in (its flags), the result out,
+// reading and writing through a storage.Storage (local folders, S3, or
+// buckets a program opened):
+//
+//	prepared, err := manifest.Prepare(ctx, store, manifest.PrepareOptions{
+//		In:  "s3://b/groundtruth/output.manifest",
+//		Out: "s3://b/labels/", ValidationFraction: 0.2,
+//	})
+//
+// It writes labels.parquet, the augmented manifests, classes.json,
+// labels.sample.json, rejected.jsonl and, last, summary.json (Prepared),
+// which LoadPrepared reads back for the tune step. Package consolidate
+// (manifest/consolidate) labels photos from several inspectors' answers
+// first.
+//
+// Below the step the package is pure: readers and writers in, values out.
+// It knows nothing of SageMaker or the command line.
 //
 // # Input
 //

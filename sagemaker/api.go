@@ -13,10 +13,10 @@ import (
 // API is the part of the SageMaker API that reviewlens calls: the few
 // operations this package uses, as the SDK declares them. The SDK's
 // *sagemaker.Client satisfies it (NewClient makes one, for AWS or a
-// moto_server); so does the scripted fake in sagemakertest. The local
-// backend, sagemaker/local, which is to run jobs on this machine, is
-// coming and will satisfy it too. The contract every implementation is
-// held to is the suite in sagemaker/apitest.
+// moto_server); so do the local backend, sagemaker/local, which runs the
+// jobs on this machine, and the scripted fake in sagemakertest. The
+// contract every implementation is held to is the suite in
+// sagemaker/apitest.
 type API interface {
 	CreateTrainingJob(ctx context.Context, in *sagemaker.CreateTrainingJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreateTrainingJobOutput, error)
 	DescribeTrainingJob(ctx context.Context, in *sagemaker.DescribeTrainingJobInput, optFns ...func(*sagemaker.Options)) (*sagemaker.DescribeTrainingJobOutput, error)

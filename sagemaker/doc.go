@@ -11,13 +11,15 @@
 // result out, SageMaker and storage passed in.
 //
 //	client, region, err := sagemaker.NewClient(ctx, sagemaker.ClientOptions{})
-//	tuned, err := sagemaker.Tune(ctx, client, files, sagemaker.TuneOptions{
-//		Data:   summary, // the manifest step's summary: classes, samples, manifests
+//	store := storage.New(storage.Options{})     // or buckets a program opened
+//	prepared, folder, err := manifest.LoadPrepared(ctx, store, "labels", "s3://b/labels/")
+//	tuned, err := sagemaker.Tune(ctx, client, store, sagemaker.TuneOptions{
+//		Data:   sagemaker.DataFrom(prepared, folder), // classes, samples, manifests
 //		Spec:   sagemaker.TrainingSpec{RoleARN: role, OutputPath: "s3://b/models/"},
 //		Grid:   grid,    // ParseGridFlags, ParseGridFile
 //		Region: region,
 //	})
-//	day, err := sagemaker.Transform(ctx, client, files, sagemaker.TransformOptions{
+//	day, err := sagemaker.Transform(ctx, client, store, sagemaker.TransformOptions{
 //		Spec:          sagemaker.TransformSpec{Input: "s3://b/staged/dt=2026-11-28/input.manifest", Output: "s3://b/predictions/dt=2026-11-28/", Day: "2026-11-28"},
 //		ModelFromRuns: tuned.Runs, // the best run's model
 //	})
@@ -25,9 +27,9 @@
 // Tune writes runs.parquet (RunsTable: one row per training job, the best
 // marked; BestRun finds it) and an HTML report; Transform resolves the
 // model (a given one, a training job's, or the best run's), runs the job
-// and counts the <photo>.out outputs. Files is the storage they use.
-// TrainingData turns the manifest step's summary into the data's
-// hyperparameters and channels.
+// and counts the <photo>.out outputs. Files is the storage they use
+// (*storage.Storage is one). DataFrom reads the manifest step's summary,
+// and TrainingData turns it into the data's hyperparameters and channels.
 //
 // Below the steps are their parts, for programs that need another shape:
 // Plan and Tuner.Run (parallel training jobs), PlanGrid and Tuner.RunGrid
@@ -80,8 +82,8 @@
 // # Backends
 //
 // API is the few SageMaker operations used. The SDK's client satisfies it,
-// for AWS or a moto_server; sagemakertest is a scripted fake of it for
-// tests; apitest is the contract every implementation is held to. The
-// local backend, sagemaker/local, which is to run jobs on this machine,
-// is coming.
+// for AWS or a moto_server; sagemaker/local runs the jobs on this machine
+// (real training of a small network, real predictions, no AWS account);
+// sagemakertest is a scripted fake of it for tests; apitest is the
+// contract every implementation is held to.
 package sagemaker

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/reviewlens/reviewlens/manifest"
 )
 
 // Files is the storage the step functions read their inputs from and
@@ -45,6 +47,22 @@ type DataSummary struct {
 	// "" when the manifest step made none.
 	TrainLst, ValidationLst       string
 	TrainPhotos, ValidationPhotos string
+}
+
+// DataFrom is the DataSummary of the manifest step's result p, whose
+// files are in folder: manifest.LoadPrepared reads both from the step's
+// output folder.
+func DataFrom(p *manifest.Prepared, folder string) DataSummary {
+	d := DataSummary{
+		NumClasses: p.NumClasses, NumTrainingSamples: p.NumTrainingSamples, MultiLabel: p.MultiLabel, LabelAttribute: p.LabelAttribute,
+		TrainManifest:      joinURI(folder, manifest.FileTrain),
+		ValidationManifest: joinURI(folder, manifest.FileValidation),
+	}
+	if p.LstPrefix != "" {
+		d.TrainLst, d.ValidationLst = joinURI(folder, manifest.FileTrainLst), joinURI(folder, manifest.FileValidationLst)
+		d.TrainPhotos, d.ValidationPhotos = joinURI(p.LstPrefix, "train")+"/", joinURI(p.LstPrefix, "validation")+"/"
+	}
+	return d
 }
 
 // TrainingData returns what the data fixes in a training job: the

@@ -33,6 +33,7 @@
 //	--timeout DURATION    the step's own deadline; 0 (default) means none
 //	--region REGION       the AWS region; empty means the SDK's default chain
 //	--endpoint-url URL    the AWS endpoint, e.g. a moto_server; empty means AWS's own
+//	--bucket-dir NAME=DIR serve s3://NAME from the local folder DIR (repeatable)
 //	--io-timeout DURATION the longest a network call waits for a connection or the
 //	                      next bytes of an answer (20s); a stalled call is retried,
 //	                      then the step exits 75

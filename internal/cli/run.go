@@ -141,7 +141,12 @@ func runStep(c *urfave.Context, s Step, required []requiredFlag) error {
 	if d := c.Duration(flagIOTimeout); d <= 0 {
 		return BadInputf("--%s %s: want a duration above 0", flagIOTimeout, d)
 	}
+	buckets, err := bucketDirs(c.StringSlice(flagBucketDir))
+	if err != nil {
+		return err
+	}
 	env := &Env{
+		BucketDirs:  buckets,
 		Logger:      logger,
 		Region:      c.String(flagRegion),
 		EndpointURL: c.String(flagEndpointURL),
@@ -312,4 +317,30 @@ func isTerminal(w io.Writer) bool {
 // slog's nanoseconds.
 func since(start time.Time) string {
 	return time.Since(start).Round(time.Millisecond).String()
+}
+
+// bucketDirs reads --bucket-dir: NAME=DIR pairs, one a flag (the flag
+// parser cuts values at commas, so a folder whose name holds one cannot be
+// given).
+func bucketDirs(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, p := range pairs {
+		name, dir, ok := strings.Cut(p, "=")
+		name = strings.TrimSuffix(strings.TrimPrefix(name, "s3://"), "/")
+		if !ok || name == "" || dir == "" || strings.Contains(name, "/") {
+			return nil, BadInputf("--%s %q: want NAME=DIR, a bucket name and a local folder", flagBucketDir, p)
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, BadInputf("--%s %q: %v", flagBucketDir, p, err)
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return nil, BadInputf("--%s %q: %s is not a folder", flagBucketDir, p, abs)
+		}
+		m["s3://"+name] = abs
+	}
+	return m, nil
 }

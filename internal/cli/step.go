@@ -30,6 +30,7 @@ const (
 	flagRegion      = "region"
 	flagEndpointURL = "endpoint-url"
 	flagIOTimeout   = "io-timeout"
+	flagBucketDir   = "bucket-dir"
 )
 
 // commonCategory heads the common flags in help.
@@ -53,6 +54,10 @@ type Env struct {
 	// connection or for the next bytes of an answer before it is retried.
 	IOTimeout time.Duration
 
+	// BucketDirs is --bucket-dir: buckets served from local folders
+	// instead of S3, by URI ("s3://name").
+	BucketDirs map[string]string
+
 	// Stdout is where the result goes. A step returns its result rather than
 	// writing here.
 	Stdout io.Writer
@@ -71,7 +76,8 @@ type Env struct {
 // --region, --endpoint-url and --io-timeout. Close it when done.
 func (e *Env) Storage() *storage.Storage {
 	return storage.New(storage.Options{
-		Logger: e.Logger,
+		Logger:  e.Logger,
+		Folders: e.BucketDirs,
 		Schemes: map[string]storage.Provider{
 			"s3": s3.NewProvider(s3.Options{Region: e.Region, EndpointURL: e.EndpointURL, IOTimeout: e.IOTimeout, Logger: e.Logger}),
 		},
@@ -191,6 +197,8 @@ func commonFlags() []urfave.Flag {
 			Usage: "the AWS `REGION` (default: the SDK's, from AWS_REGION or the shared config)"},
 		&urfave.StringFlag{Name: flagEndpointURL, Category: commonCategory,
 			Usage: "the AWS endpoint `URL`, e.g. a moto_server (default: AWS's own)"},
+		&urfave.StringSliceFlag{Name: flagBucketDir, Category: commonCategory,
+			Usage: "serve the bucket `NAME=DIR` from the local folder DIR instead of S3: s3://NAME/key is DIR/key (repeatable; with --backend local, a day runs with no AWS account)"},
 		&urfave.DurationFlag{Name: flagIOTimeout, Category: commonCategory, Value: awsnet.DefaultIOTimeout,
 			Usage: "the longest a network call waits for a connection or for the next bytes of an answer; a stalled call is retried, then the step exits 75"},
 	}

@@ -13,12 +13,14 @@ import (
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/consolidatecmd"
 	"github.com/reviewlens/reviewlens/internal/creditcmd"
+	"github.com/reviewlens/reviewlens/internal/democmd"
 	"github.com/reviewlens/reviewlens/internal/labelscmd"
 	"github.com/reviewlens/reviewlens/internal/manifestcmd"
 	"github.com/reviewlens/reviewlens/internal/monitorcmd"
 	"github.com/reviewlens/reviewlens/internal/predictionscmd"
 	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/internal/resolvecmd"
+	"github.com/reviewlens/reviewlens/internal/runcmd"
 	"github.com/reviewlens/reviewlens/internal/stagecmd"
 	"github.com/reviewlens/reviewlens/internal/transformcmd"
 	"github.com/reviewlens/reviewlens/internal/tunecmd"
@@ -41,14 +43,9 @@ var knownSteps = map[string]cli.Step{
 	"resolvecmd.Step":         resolvecmd.Step,
 	"monitorcmd.Step":         monitorcmd.Step,
 	"labelscmd.Step":          labelscmd.Step,
+	"democmd.Step":            democmd.Step,
+	"runcmd.Step":             runcmd.Step,
 }
-
-// upcoming are steps the examples and the README may name before they
-// exist.
-//
-// TODO(lead): remove "run" and "demo" once cmd/reviewlens has them (and add
-// their cli.Step to knownSteps).
-var upcoming = []string{"run", "demo"}
 
 // root is the module's root folder.
 func root(tb testing.TB) string {

@@ -11,6 +11,7 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/reviewlens/reviewlens/inspect"
+	"github.com/reviewlens/reviewlens/internal/backend"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/sagemaker"
@@ -30,7 +31,7 @@ The model and the job are named from their inputs, so a rerun attaches to the jo
 progress or reuses the completed one. A transform has no maximum runtime in SageMaker:
 when the step's --timeout passes, it stops the job (exit 5). A job that ends Failed
 may still have written outputs for most photos: the step says how many (exit 3).`,
-	Flags: []urfave.Flag{
+	Flags: append(backend.Flags(),
 		&urfave.StringFlag{Name: "staged", Usage: "the stage step's --out folder", Required: true},
 		&urfave.StringFlag{Name: "output", Usage: "s3:// prefix for the <photo>.out predictions", Required: true},
 		&urfave.StringFlag{Name: "model", Usage: "an existing SageMaker model"},
@@ -52,7 +53,7 @@ may still have written outputs for most photos: the step says how many (exit 3).
 		&urfave.BoolFlag{Name: "keep-job-on-exit", Usage: "leave the job running when the step is stopped or times out"},
 		&urfave.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, Usage: "the first wait between looks at the job (doubling to 5 min)"},
 		&urfave.BoolFlag{Name: "logs", Usage: "follow the transform job's CloudWatch logs (/aws/sagemaker/TransformJobs) into the step's log while waiting"},
-	},
+	),
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if err := cli.Positive(c, "instance-count", "max-payload-mb", "max-attempts", "poll-interval"); err != nil {
 			return nil, err
@@ -100,19 +101,20 @@ may still have written outputs for most photos: the step says how many (exit 3).
 			return nil, err
 		}
 		spec.Model, spec.Input, spec.InputType, spec.Day = c.String("model"), storage.Join(folder, inspect.FileTransformManifest), sagemaker.InputManifestFile, day
-		clients, err := jobs.Connect(ctx, env, c.Bool("logs"), c.Duration("poll-interval"))
+		b, err := backend.Open(ctx, c, env, store)
 		if err != nil {
 			return nil, err
 		}
-		res, err := sagemaker.Transform(ctx, clients.SageMaker, store, sagemaker.TransformOptions{
+		defer b.Close()
+		res, err := sagemaker.Transform(ctx, b.API, store, sagemaker.TransformOptions{
 			Spec:                 spec,
 			ModelFromTrainingJob: c.String("model-from-training-job"),
 			ModelFromRuns:        c.String("model-from-runs"),
 			MaxAttempts:          c.Int("max-attempts"),
 			KeepJobOnExit:        c.Bool("keep-job-on-exit"),
-			Poll:                 sagemaker.Polling{Interval: c.Duration("poll-interval")},
+			Poll:                 b.Poll(c, "poll-interval"),
 			Logger:               env.Logger,
-			Logs:                 clients.Logs,
+			Logs:                 b.Logs,
 		})
 		if res == nil {
 			return nil, jobs.ExitError(err)

@@ -3,12 +3,14 @@
 package tunecmd
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/reviewlens/reviewlens/internal/backend"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/jobs"
 	"github.com/reviewlens/reviewlens/manifest"
@@ -30,13 +32,13 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 
   reviewlens tune --train s3://b/labels/ --grid num_layers=18,34,50 --grid epochs=5,10,15 \
     --set use_pretrained_model=1 --role-arn arn:aws:iam::123456789012:role/sm --output s3://b/models/`,
-	Flags: []urfave.Flag{
+	Flags: append(backend.Flags(),
 		&urfave.StringFlag{Name: "train", Usage: "the manifest step's --out folder (or its train.manifest)", Required: true},
 		&urfave.StringFlag{Name: "validation", Usage: "the validation manifest or folder (default: beside --train)"},
 		&urfave.StringSliceFlag{Name: "grid", Usage: "a varied hyperparameter: name=v1,v2,... (repeatable)"},
 		&urfave.StringSliceFlag{Name: "set", Usage: "a fixed hyperparameter: name=value (repeatable)"},
 		&urfave.StringFlag{Name: "grid-file", Usage: "a YAML or JSON file with grid: and set: mappings (flags add to it)"},
-		&urfave.StringFlag{Name: "role-arn", Usage: "the IAM role SageMaker assumes", Required: true},
+		&urfave.StringFlag{Name: "role-arn", Usage: "the IAM role SageMaker assumes (required with --backend aws)"},
 		&urfave.StringFlag{Name: "output", Usage: "s3:// prefix of the model artifacts", Required: true},
 		&urfave.StringFlag{Name: "runs", Usage: "where runs.parquet goes (default: <output>/runs.parquet)"},
 		&urfave.StringFlag{Name: "report", Usage: "where the HTML report goes (default: none)"},
@@ -65,7 +67,7 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		&urfave.StringFlag{Name: "checkpoint-uri", Usage: "s3:// prefix for checkpoints (spot training resumes from them)"},
 		&urfave.StringSliceFlag{Name: "tag", Usage: "a tag key=value on every job (repeatable)"},
 		&urfave.BoolFlag{Name: "logs", Usage: "follow the training jobs' CloudWatch logs (/aws/sagemaker/TrainingJobs) into the step's log while waiting"},
-	},
+	),
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		if err := cli.Positive(c, "instance-count", "volume-gb", "max-runtime", "max-parallel", "max-attempts", "poll-interval"); err != nil {
 			return nil, err
@@ -76,12 +78,20 @@ the inputs, so it attaches to jobs in progress and reuses completed ones.
 		if err != nil {
 			return nil, err
 		}
-		clients, err := jobs.Connect(ctx, env, c.Bool("logs"), c.Duration("poll-interval"))
+		b, err := backend.Open(ctx, c, env, store)
 		if err != nil {
 			return nil, err
 		}
-		opts.Region, opts.Logs = clients.Region, clients.Logs
-		res, err := sagemaker.Tune(ctx, clients.SageMaker, store, opts)
+		defer b.Close()
+		opts.Region, opts.Poll, opts.Logs = b.Region, b.Poll(c, "poll-interval"), b.Logs
+		switch {
+		case b.Local != nil:
+			opts.Spec.RoleARN = cmp.Or(opts.Spec.RoleARN, backend.LocalRole)
+			opts.Spec.Image = cmp.Or(opts.Spec.Image, backend.LocalImage)
+		case opts.Spec.RoleARN == "":
+			return nil, cli.BadInputf("--role-arn: required with --backend aws: the IAM role SageMaker assumes to run the training jobs")
+		}
+		res, err := sagemaker.Tune(ctx, b.API, store, opts)
 		if res == nil {
 			return nil, jobs.ExitError(err)
 		}
@@ -164,11 +174,7 @@ func readSummary(ctx context.Context, store *storage.Storage, train, validation 
 	if err != nil {
 		return sagemaker.DataSummary{}, err
 	}
-	d := sagemaker.DataSummary{
-		NumClasses: sum.NumClasses, NumTrainingSamples: sum.NumTrainingSamples, MultiLabel: sum.MultiLabel, LabelAttribute: sum.LabelAttribute,
-		TrainManifest:      storage.Join(folder, manifest.FileTrain),
-		ValidationManifest: storage.Join(folder, manifest.FileValidation),
-	}
+	d := sagemaker.DataFrom(sum, folder)
 	if strings.HasSuffix(train, ".manifest") {
 		d.TrainManifest = train
 	}
@@ -177,10 +183,6 @@ func readSummary(ctx context.Context, store *storage.Storage, train, validation 
 		if !strings.HasSuffix(validation, ".manifest") {
 			d.ValidationManifest = storage.Join(validation, manifest.FileValidation)
 		}
-	}
-	if sum.LstPrefix != "" {
-		d.TrainLst, d.ValidationLst = storage.Join(folder, manifest.FileTrainLst), storage.Join(folder, manifest.FileValidationLst)
-		d.TrainPhotos, d.ValidationPhotos = storage.Join(sum.LstPrefix, "train")+"/", storage.Join(sum.LstPrefix, "validation")+"/"
 	}
 	return d, nil
 }

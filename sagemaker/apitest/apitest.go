@@ -55,10 +55,12 @@ const (
 	// Validation: names SageMaker refuses (bad characters, too long) are
 	// refused.
 	Validation Capability = "request validation"
+	// Tuning: hyperparameter tuning jobs are run at all.
+	Tuning Capability = "tuning jobs"
 )
 
 // capabilities lists every Capability.
-var capabilities = []Capability{InProgress, UniqueNames, Stop, TuningChildren, ModelRequired, Validation}
+var capabilities = []Capability{InProgress, UniqueNames, Stop, TuningChildren, ModelRequired, Validation, Tuning}
 
 // Capabilities says how a backend differs from SageMaker. The zero value
 // is a backend that does all the suite checks.
@@ -75,8 +77,15 @@ type Capabilities struct {
 	MaxLooks int
 	// Root is the S3 prefix the suite's jobs read from and write to; ""
 	// means s3://reviewlens-apitest/. Nothing needs to exist there but
-	// for a backend that really runs the jobs.
+	// for a backend that really runs the jobs: its channels
+	// (Root/labels/train.manifest and validation.manifest, ten photos to
+	// train on, classes 0 and 1 in attribute "category") and the transform
+	// input (the ManifestFile Root/staged/input.manifest).
 	Root string
+	// Artifact, if set, is called with a model's artifact URI before the
+	// suite creates the model, for a backend that really runs transform
+	// jobs to put a model there.
+	Artifact func(t *testing.T, uri string)
 }
 
 // Run runs the contract against the backend newAPI returns; it is called
@@ -115,6 +124,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) sagemaker.API, caps Capabilitie
 		t.Run("Stop", s.transformStop)
 	})
 	t.Run("TuningJob", func(t *testing.T) {
+		s.need(t, Tuning)
 		t.Run("CreateDescribe", s.tuningCreateDescribe)
 		t.Run("TrainingJobs", s.tuningTrainingJobs)
 		t.Run("NotFound", s.tuningNotFound)
@@ -414,7 +424,11 @@ func (s *suite) transformSpec(model, name string) sagemaker.TransformSpec {
 func (s *suite) newModel(t *testing.T, api sagemaker.API) string {
 	t.Helper()
 	name := s.name(t, "m")
-	if _, err := api.CreateModel(s.ctx(t), s.modelRequest(name)); err != nil {
+	in := s.modelRequest(name)
+	if s.caps.Artifact != nil {
+		s.caps.Artifact(t, aws.ToString(in.PrimaryContainer.ModelDataUrl))
+	}
+	if _, err := api.CreateModel(s.ctx(t), in); err != nil {
 		t.Fatal(err)
 	}
 	return name
