@@ -27,9 +27,9 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/backend"
-	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/progress"
 	"github.com/reviewlens/reviewlens/sagemaker"
@@ -293,7 +293,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	dsn := "sqlite:" + filepath.Join(dir, "ledger.db")
 	if err := d.step("publish", func() error {
-		res, err := publishcmd.Publish(ctx, store, decisions, dsn, o.Logger)
+		res, err := ledger.PublishFile(ctx, store, ledger.PublishOptions{Decisions: decisions, DB: dsn, Logger: o.Logger})
 		if err != nil {
 			return err
 		}

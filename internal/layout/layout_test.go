@@ -5,6 +5,7 @@ package layout
 
 import (
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -63,5 +64,67 @@ func TestOnlySageMakerImportsItsSDK(t *testing.T) {
 				t.Errorf("%s imports %s: only sagemaker/... may", pkg, imp)
 			}
 		}
+	}
+}
+
+// TestExampleUsesThePublicAPI: examples/go, the program a Go user would
+// write, imports nothing internal.
+func TestExampleUsesThePublicAPI(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "./examples/go")
+	cmd.Dir = "../.."
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, imp := range strings.Fields(string(b)) {
+		if strings.Contains(imp, "/internal/") {
+			t.Errorf("examples/go imports %s: a Go program outside the module could not", imp)
+		}
+	}
+}
+
+// TestNoInternalTypeExported: nothing a public package exports mentions a
+// type of an internal package, which a program outside the module could
+// not name (go doc -all shows every exported declaration).
+func TestNoInternalTypeExported(t *testing.T) {
+	list := func(pattern string) []string {
+		cmd := exec.Command("go", "list", pattern)
+		cmd.Dir = "../.."
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pattern, err)
+		}
+		return strings.Fields(string(b))
+	}
+	var internalNames []string
+	for _, p := range list("./internal/...") {
+		internalNames = append(internalNames, p[strings.LastIndex(p, "/")+1:])
+	}
+	qualified := regexp.MustCompile(`\b(` + strings.Join(internalNames, "|") + `)\.[A-Z]\w*`)
+	checked := 0
+	for _, p := range list("./...") {
+		rel := strings.TrimPrefix(p, module+"/")
+		if p == module || strings.Contains(p, "/internal/") || strings.HasPrefix(rel, "cmd/") || strings.HasPrefix(rel, "bench/") || strings.HasPrefix(rel, "examples/") {
+			continue
+		}
+		cmd := exec.Command("go", "doc", "-all", p)
+		cmd.Dir = "../.."
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go doc -all %s: %v", p, err)
+		}
+		checked++
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "    ") {
+				continue // prose and examples, not declarations
+			}
+			decl, _, _ := strings.Cut(line, "//")
+			if m := qualified.FindString(decl); m != "" {
+				t.Errorf("%s exports %q, which names the internal %s", rel, strings.TrimSpace(line), m)
+			}
+		}
+	}
+	if checked < 8 {
+		t.Errorf("checked %d public packages, want all of them", checked)
 	}
 }

@@ -1,6 +1,7 @@
 package runcmd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/backend"
-	"github.com/reviewlens/reviewlens/internal/publishcmd"
 	"github.com/reviewlens/reviewlens/progress"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/storage"
@@ -183,7 +183,7 @@ func (r *runner) publish(ctx context.Context, day *credit.DayResult) error {
 	dsn := r.dsn()
 	s := &r.res.Summary
 	s.Reviews, s.ByDecision, s.AutomationRate, s.CreditsGranted = day.Reviews, day.ByDecision, day.AutomationRate, day.CreditsGranted
-	if l, err := ledger.OpenExisting(ctx, dsn); err == nil {
+	if l, err := ledger.OpenStep(ctx, dsn, ledger.OpenExisting); err == nil {
 		counts, err := l.DayCounts(ctx, r.day, r.day)
 		l.Close()
 		if err != nil {
@@ -195,10 +195,10 @@ func (r *runner) publish(ctx context.Context, day *credit.DayResult) error {
 			return r.queueLength(ctx, dsn)
 		}
 	} else if !errors.Is(err, ledger.ErrNoLedger) {
-		return publishcmd.OpenError(ctx, dsn, err)
+		return err
 	}
 	if err := r.step("publish", func() (any, error) {
-		return publishcmd.Publish(ctx, r.store, r.cfg.Credit.Out, dsn, r.log)
+		return ledger.PublishFile(ctx, r.store, ledger.PublishOptions{Decisions: r.cfg.Credit.Out, DB: dsn, Logger: r.log})
 	}); err != nil {
 		return err
 	}
@@ -215,12 +215,12 @@ func (r *runner) emptyDay(ctx context.Context) error {
 }
 
 func (r *runner) queueLength(ctx context.Context, dsn string) error {
-	l, err := ledger.OpenExisting(ctx, dsn)
+	l, err := ledger.OpenStep(ctx, dsn, ledger.OpenExisting)
 	if errors.Is(err, ledger.ErrNoLedger) {
 		return nil
 	}
 	if err != nil {
-		return publishcmd.OpenError(ctx, dsn, err)
+		return err
 	}
 	defer l.Close()
 	q, err := l.QueueStats(ctx)
@@ -232,10 +232,7 @@ func (r *runner) queueLength(ctx context.Context, dsn string) error {
 }
 
 func (r *runner) dsn() string {
-	if r.cfg.Publish.DB == "" {
-		return publishcmd.DefaultDB
-	}
-	return r.cfg.Publish.DB
+	return cmp.Or(r.cfg.Publish.DB, ledger.DefaultDSN)
 }
 
 // step runs fn as the step name and records its result.
