@@ -133,7 +133,7 @@ func BenchmarkDemo(b *testing.B) {
 				}
 				s := scoreProbs(probs, test, infos)
 				acc, share, shareAcc, hardAcc = s.accuracy, s.confident, s.confidentAccuracy, s.hardAccuracy
-				b.Logf("confidence of the right class by difficulty: %v", s.byDifficulty)
+				b.Logf("top probability by difficulty: %v", s.byDifficulty)
 			}
 			b.ReportMetric(seconds, "train-s")
 			b.ReportMetric(cpu, "train-cpu-s")
