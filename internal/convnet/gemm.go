@@ -22,7 +22,10 @@ import (
 //	columns, block 2   144×2048×32       20             74            156
 //	weights, block 4   64×576×128        24             97            154
 //
-// and a training epoch (BenchmarkTrain) runs TRAINX.
+// A training epoch at 3,32,32, num_layers=18 (BenchmarkTrain, both cores,
+// median of 3 runs) does 871 photos per CPU-second on gonum's path, 2,243
+// (2.6×) with the AVX2 kernel and 2,937 (3.4×) with the AVX-512 one; the
+// rest of the time goes to im2col, batch norm, pooling and transposes.
 //
 // Each product runs on the calling goroutine: the network parallelises over
 // shards of a mini-batch itself. gonum's Sgemm goes parallel once its
