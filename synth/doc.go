@@ -15,7 +15,7 @@
 // shadow, the lighting (exposure, gradient, colour cast, vignette), blur,
 // noise and JPEG quality. A classifier on mean colour and simple image
 // statistics stays near chance (TestNoCheapCue); a small convolutional
-// network reaches about 96%.
+// network (internal/convnet, 3,32,32) reaches about 97%.
 //
 // About one photo in ten is hard on purpose (Options.HardFraction): a large
 // object hides part of the subject (Occluded), a person is cut off near

@@ -33,16 +33,18 @@
 // A mini-batch is cut into shards of 8 photos, processed on
 // TrainOptions.Workers goroutines; batch norm uses each shard's statistics
 // and the shards' gradients are summed in shard order. Training is
-// therefore bit-exact for a seed whatever GOMAXPROCS and Workers, on the
-// same matrix-product path (see below).
+// therefore bit-exact for a seed whatever GOMAXPROCS and Workers, with
+// the kernels or with gonum (see below).
 //
 // # Matrix products
 //
-// Convolutions are im2col matrix products. On amd64 with AVX2 and FMA they
-// run on a hand-written 6×16 micro-kernel (kernel_amd64.s), 3 to 5 times
-// faster than gonum's pure-Go Sgemm on the network's shapes; elsewhere, or
-// built with -tags purego, on gonum's Sgemm (gemm.go has the figures). The
-// two paths round differently.
+// Convolutions are im2col matrix products. On amd64 they run on
+// hand-written micro-kernels, AVX-512 (8×32) or AVX2+FMA (6×16), 3 to 11
+// times faster than gonum's pure-Go Sgemm on the network's shapes; on other
+// CPUs, or built with -tags purego, on gonum's Sgemm (gemm.go has the
+// figures). The two kernels give the same bits; gonum's path rounds
+// differently (no fused multiply-add), so results are bit-exact only on
+// the same kind of path.
 //
 // # Photos
 //
