@@ -307,7 +307,7 @@ func Load(r io.Reader) (*Model, error) {
 	m.result.TrainAccuracy = mf.Metrics["train:accuracy"]
 	m.result.ValidationAccuracy = mf.Metrics["validation:accuracy"]
 	for i, e := range mf.Epochs {
-		m.result.Epochs = append(m.result.Epochs, EpochResult{e.Epoch, e.TrainAccuracy, e.ValidationAccuracy, e.TrainLoss, e.LearningRate, time.Duration(e.Seconds * float64(time.Second))})
+		m.result.Epochs = append(m.result.Epochs, EpochResult{e.Epoch, e.TrainAccuracy, e.ValidationAccuracy, e.TrainLoss, e.LearningRate, time.Duration(math.Round(e.Seconds * float64(time.Second)))})
 		if e.Epoch == mf.Epoch {
 			m.result.Best = i
 		}
