@@ -79,7 +79,7 @@ func TestWriteReport(t *testing.T) {
 		Queue: ledger.QueueStats{Open: 3, Audits: 1, Oldest: time.Date(2026, 11, 16, 6, 0, 0, 0, time.UTC), OldestDay: "2026-11-16", AgeHours: 80, ByDay: []ledger.DayOpen{{Day: "2026-11-16", Open: 3, Audits: 1}}},
 	}
 	var b strings.Builder
-	if err := monitorcmd.WriteReport(&b, res, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)); err != nil {
+	if err := res.WriteReport(&b, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	html := b.String()

@@ -88,7 +88,7 @@ or one each, "grant=0.99,reject=0.97".`,
 			store := env.Storage()
 			defer store.Close()
 			var buf bytes.Buffer
-			if err := WriteReport(&buf, res, time.Now()); err != nil {
+			if err := res.WriteReport(&buf, time.Now()); err != nil {
 				return nil, err
 			}
 			if err := store.WriteFile(ctx, report, buf.Bytes()); err != nil {

@@ -1,4 +1,4 @@
-package monitorcmd
+package ledger
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/credit"
-	"github.com/reviewlens/reviewlens/credit/ledger"
 )
 
 // The report is one self-contained HTML page, in the manner of the credit
@@ -22,20 +21,20 @@ import (
 // Clopper–Pearson band and the target; the automation rate per day; the
 // open queue by day; and the tables behind them.
 
-//go:embed report.tmpl
-var reportText string
+//go:embed monitorreport.tmpl
+var monitorReportText string
 
-var reportTmpl = template.Must(template.New("report").Parse(reportText))
+var monitorReportTmpl = template.Must(template.New("monitor").Parse(monitorReportText))
 
 // ReferenceAutomationRate is the automation rate of the reference case
 // (spec/policy.md §3.1), drawn beside the days'.
 const ReferenceAutomationRate = 0.76
 
-// WriteReport writes the monitor report of res as an HTML page; now is
-// when it was made.
-func WriteReport(w io.Writer, res *ledger.MonitorResult, now time.Time) error {
+// WriteReport writes the monitor report of res as one self-contained HTML
+// page; now is when it was made.
+func (res *MonitorResult) WriteReport(w io.Writer, now time.Time) error {
 	var buf bytes.Buffer
-	if err := reportTmpl.Execute(&buf, newPage(res, now)); err != nil {
+	if err := monitorReportTmpl.Execute(&buf, newPage(res, now)); err != nil {
 		return fmt.Errorf("render monitor report: %w", err)
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
@@ -69,7 +68,7 @@ type detectionRow struct{ Decision, Accuracy, Audits, Pace string }
 
 type dayRow struct{ Day, Reviews, Grant, Reject, Manual, Audits, Automation string }
 
-func newPage(res *ledger.MonitorResult, now time.Time) *page {
+func newPage(res *MonitorResult, now time.Time) *page {
 	p := &page{
 		Title:     fmt.Sprintf("reviewlens monitor: %s to %s", res.Since, res.Until),
 		Generated: now.UTC().Format("2006-01-02 15:04 UTC"),
@@ -77,7 +76,7 @@ func newPage(res *ledger.MonitorResult, now time.Time) *page {
 		Statement: res.Statement, Alarm: res.Alarm, Alarms: res.Alarms,
 		Targets: fmt.Sprintf("grants %s, rejects %s; δ = %g a week; tested from %d closed audits",
 			pct(res.Target[credit.Grant]), pct(res.Target[credit.Reject]), res.Delta, res.MinAudits),
-		Open: count(res.Queue.Open), OpenAudits: count(res.Queue.Audits),
+		Open: countText(res.Queue.Open), OpenAudits: countText(res.Queue.Audits),
 	}
 	if res.Queue.Open > 0 {
 		p.Oldest = fmt.Sprintf("queued %s (day %s), %s ago", res.Queue.Oldest.UTC().Format("2006-01-02 15:04 UTC"), res.Queue.OldestDay, hours(res.Queue.AgeHours))
@@ -86,7 +85,7 @@ func newPage(res *ledger.MonitorResult, now time.Time) *page {
 		p.Accuracy = append(p.Accuracy, accuracyPlot(i, d, res))
 	}
 	for _, w := range res.Weeks {
-		r := weekRow{Week: w.Week, Decision: w.Decision, Audits: count(w.Audits), Wrong: count(w.Wrong), Status: w.Status,
+		r := weekRow{Week: w.Week, Decision: w.Decision, Audits: countText(w.Audits), Wrong: countText(w.Wrong), Status: w.Status,
 			Interval: pct(w.Lower) + " – " + pct(w.Upper), Class: strings.ReplaceAll(w.Status, " ", "-")}
 		if w.Accuracy != nil {
 			r.Accuracy = pct(*w.Accuracy)
@@ -101,17 +100,17 @@ func newPage(res *ledger.MonitorResult, now time.Time) *page {
 	for _, d := range res.Detection {
 		pace := "no audits yet"
 		if d.AuditsPerWeek > 0 {
-			pace = fmt.Sprintf("%s a week", count(int(math.Round(d.AuditsPerWeek))))
+			pace = fmt.Sprintf("%s a week", countText(int(math.Round(d.AuditsPerWeek))))
 		}
-		audits := count(d.Audits)
+		audits := countText(d.Audits)
 		if d.Audits == 0 {
 			audits = "over a million"
 		}
 		p.Detection = append(p.Detection, detectionRow{Decision: d.Decision + "s", Accuracy: pct(d.Accuracy), Audits: audits, Pace: pace})
 	}
 	for _, d := range res.Days {
-		p.Days = append(p.Days, dayRow{Day: d.Day, Reviews: count(d.Reviews), Grant: count(d.Grant), Reject: count(d.Reject),
-			Manual: count(d.Manual), Audits: count(d.Audits), Automation: pct(d.AutomationRate)})
+		p.Days = append(p.Days, dayRow{Day: d.Day, Reviews: countText(d.Reviews), Grant: countText(d.Grant), Reject: countText(d.Reject),
+			Manual: countText(d.Manual), Audits: countText(d.Audits), Automation: pct(d.AutomationRate)})
 	}
 	p.Automation = automationPlot(res.Days)
 	p.Queue = queuePlot(res.Queue.ByDay)
@@ -213,8 +212,8 @@ func (p *plot) xLabels(names []string, xs func(int) coord, width float64) {
 	}
 }
 
-func accuracyPlot(i int, decision string, res *ledger.MonitorResult) *plot {
-	var weeks []ledger.WeekAccuracy
+func accuracyPlot(i int, decision string, res *MonitorResult) *plot {
+	var weeks []WeekAccuracy
 	for _, w := range res.Weeks {
 		if w.Decision == decision {
 			weeks = append(weeks, w)
@@ -248,7 +247,7 @@ func accuracyPlot(i int, decision string, res *ledger.MonitorResult) *plot {
 		line = append(line, xs(j).String()+","+ys(*w.Accuracy).String())
 		class := strings.ReplaceAll(w.Status, " ", "-")
 		p.Dots = append(p.Dots, dot{X: xs(j), Y: ys(*w.Accuracy), Class: class,
-			Title: fmt.Sprintf("%s: %s right in %s audits (%s – %s), %s", w.Week, pct(*w.Accuracy), count(w.Audits), pct(w.Lower), pct(w.Upper), w.Status)})
+			Title: fmt.Sprintf("%s: %s right in %s audits (%s – %s), %s", w.Week, pct(*w.Accuracy), countText(w.Audits), pct(w.Lower), pct(w.Upper), w.Status)})
 	}
 	if len(upper) == 1 { // one week: a band of a little width
 		x, _ := strconv.ParseFloat(strings.Split(upper[0], ",")[0], 64)
@@ -264,7 +263,7 @@ func accuracyPlot(i int, decision string, res *ledger.MonitorResult) *plot {
 	return p
 }
 
-func automationPlot(days []ledger.DayCount) *plot {
+func automationPlot(days []DayCount) *plot {
 	p, xs := newPlot("monitor-automation", "Automation rate by day", len(days))
 	p.Desc = "Share of each day's reviews decided without a person, with the reference case's 76%."
 	ys := p.yAxis(0, "share of reviews")
@@ -280,7 +279,7 @@ func automationPlot(days []ledger.DayCount) *plot {
 		line = append(line, xs(i).String()+","+ys(d.AutomationRate).String())
 		line2 = append(line2, xs(i).String()+","+ys(d.PolicyRate).String())
 		p.Dots = append(p.Dots, dot{X: xs(i), Y: ys(d.AutomationRate), Class: "day",
-			Title: fmt.Sprintf("%s: %s of %s reviews decided without a person (%s audited)", d.Day, pct(d.AutomationRate), count(d.Reviews), count(d.Audits))})
+			Title: fmt.Sprintf("%s: %s of %s reviews decided without a person (%s audited)", d.Day, pct(d.AutomationRate), countText(d.Reviews), countText(d.Audits))})
 	}
 	p.Line, p.Line2 = strings.Join(line, " "), strings.Join(line2, " ")
 	p.xLabels(names, xs, 44)
@@ -288,7 +287,7 @@ func automationPlot(days []ledger.DayCount) *plot {
 	return p
 }
 
-func queuePlot(days []ledger.DayOpen) *plot {
+func queuePlot(days []DayOpen) *plot {
 	p, xs := newPlot("monitor-queue", "Open inspection queue by day of decision", len(days))
 	p.Desc = "Reviews waiting for a person, by the day they were decided."
 	top := 1
@@ -299,7 +298,7 @@ func queuePlot(days []ledger.DayOpen) *plot {
 	ys := func(v int) coord { return p.Y1 - coord(float64(v)/float64(nice))*(p.Y1-p.Y0) }
 	for t := 0; t <= 4; t++ {
 		v := nice * t / 4
-		p.YTicks = append(p.YTicks, tick{At: ys(v), Label: label{X: p.X0 - 6, Y: ys(v) + 4, Anchor: "end", Text: count(v)}})
+		p.YTicks = append(p.YTicks, tick{At: ys(v), Label: label{X: p.X0 - 6, Y: ys(v) + 4, Anchor: "end", Text: countText(v)}})
 	}
 	p.YLabel = label{X: 14, Y: (p.Y0 + p.Y1) / 2, Anchor: "middle", Text: "open reviews"}
 	if len(days) == 0 {
@@ -311,7 +310,7 @@ func queuePlot(days []ledger.DayOpen) *plot {
 	for i, d := range days {
 		names = append(names, d.Day[5:])
 		p.Bars = append(p.Bars, bar{X: xs(i) - w/2, Y: ys(d.Open), W: w, H: p.Y1 - ys(d.Open),
-			Title: fmt.Sprintf("%s: %s open (%s audits)", d.Day, count(d.Open), count(d.Audits))})
+			Title: fmt.Sprintf("%s: %s open (%s audits)", d.Day, countText(d.Open), countText(d.Audits))})
 	}
 	p.xLabels(names, xs, 44)
 	return p
@@ -329,23 +328,15 @@ func niceCount(n int) int {
 	}
 }
 
-// pct writes a share with one decimal, "98.2%", without a trailing ".0".
-func pct(v float64) string {
-	if math.IsNaN(v) {
-		return "—"
-	}
-	return strings.TrimSuffix(strconv.FormatFloat(math.Round(v*1000)/10, 'f', 1, 64), ".0") + "%"
-}
-
 func pctTick(v float64) string {
 	return strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64) + "%"
 }
 
 // count writes n with thousands separators.
-func count(n int) string {
+func countText(n int) string {
 	s := strconv.Itoa(n)
 	if n < 0 {
-		return "-" + count(-n)
+		return "-" + countText(-n)
 	}
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
