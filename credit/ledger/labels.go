@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/fault"
+	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/storage"
 )
@@ -221,7 +224,12 @@ type LabelsOptions struct {
 	Classes   string
 	Attribute string // the label attribute; "" means DefaultLabelAttribute
 	JobName   string // "" means DefaultJobName
-	Logger    *slog.Logger
+	// Base, when set, is a Ground Truth output manifest to retrain on
+	// together with the new labels (the labelling job's, with the same
+	// label attribute): output.manifest then holds its lines as they are,
+	// then the queue's photos that it does not already hold.
+	Base   string
+	Logger *slog.Logger
 }
 
 // LabelsResult is the labels step's result JSON, and its summary.json.
@@ -248,6 +256,12 @@ type LabelsResult struct {
 	UnknownClass int      `json:"unknown_class"`
 	Conflicting  int      `json:"conflicting"`
 	Classes      []string `json:"classes"`
+	// BaseLines are the lines of the base manifest (Base) at the head of
+	// output.manifest; InBase counts the queue's photos left out because
+	// the base already labels them.
+	Base      string `json:"base_manifest,omitempty"`
+	BaseLines int    `json:"base_lines,omitempty"`
+	InBase    int    `json:"in_base,omitempty"`
 }
 
 // ExportLabels is the labels step: it writes, into opts.Out, the photos
@@ -294,6 +308,12 @@ func ExportLabels(ctx context.Context, store *storage.Storage, opts LabelsOption
 	if err != nil {
 		return nil, err
 	}
+	var base *baseManifest
+	if opts.Base != "" {
+		if base, err = readBase(ctx, store, opts.Base, cmp.Or(opts.Attribute, DefaultLabelAttribute)); err != nil {
+			return nil, err
+		}
+	}
 	l, err := OpenStep(ctx, opts.DB, OpenExisting)
 	if err != nil {
 		return nil, err
@@ -337,15 +357,21 @@ func ExportLabels(ctx context.Context, store *storage.Storage, opts LabelsOption
 			continue
 		}
 		reviews[p.ReviewID] = true
-		if p.Audit() {
+		switch {
+		case p.Audit():
 			calibration = append(calibration, p)
 			res.CalibrationByCls[p.Class]++
-		} else {
+		case base != nil && base.refs[p.ImageURI]:
+			res.InBase++
+		default:
 			training = append(training, p)
 			res.ManifestByCls[p.Class]++
 		}
 	}
 	res.Reviews, res.ManifestPhoto, res.CalibrationPhoto = len(reviews), len(training), len(calibration)
+	if base != nil {
+		res.Base, res.BaseLines = opts.Base, base.lines
+	}
 	if res.UnknownClass > 0 {
 		log.Warn("photos whose class is not in the class map were left out", "photos", res.UnknownClass, "first", unknown)
 	}
@@ -367,6 +393,11 @@ func ExportLabels(ctx context.Context, store *storage.Storage, opts LabelsOption
 		write func(io.Writer) error
 	}{
 		{FileOutputManifest, func(w io.Writer) error {
+			if base != nil {
+				if _, err := w.Write(base.data); err != nil {
+					return err
+				}
+			}
 			return WriteOutputManifest(w, training, ManifestOptions{Attribute: opts.Attribute, JobName: opts.JobName, Classes: classes})
 		}},
 		{FileCalibration, func(w io.Writer) error { return WriteCalibrationLabels(w, calibration, classes, opts.JobName) }},
@@ -401,4 +432,48 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// baseManifest is the manifest the labels step retrains on with the new
+// labels: its bytes, whole lines, and the photos it labels.
+type baseManifest struct {
+	data  []byte
+	lines int
+	refs  map[string]bool
+}
+
+// readBase reads a base manifest, each of whose lines must be a JSON
+// object with a source-ref and the label attribute attr: the manifest
+// step reads the merged file with one attribute.
+func readBase(ctx context.Context, store *storage.Storage, uri, attr string) (*baseManifest, error) {
+	data, file, err := store.ReadInput(ctx, "--base-manifest", uri, "")
+	if err != nil {
+		return nil, err
+	}
+	b := &baseManifest{refs: map[string]bool{}}
+	n := 0
+	for line := range bytes.Lines(data) {
+		n++
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		var ref string
+		if err := json.Unmarshal(line, &obj); err != nil {
+			return nil, fault.BadInputf("--base-manifest %s: line %d: not a JSON object: %v", clip.S(file), n, err)
+		}
+		if err := json.Unmarshal(obj["source-ref"], &ref); err != nil || ref == "" {
+			return nil, fault.BadInputf("--base-manifest %s: line %d: source-ref: missing, want the photo's s3:// URI", clip.S(file), n)
+		}
+		if _, ok := obj[attr]; !ok {
+			return nil, fault.BadInputf("--base-manifest %s: line %d: no label attribute %q: give --label-attribute the base manifest's own, so that the manifest step reads one attribute", clip.S(file), n, attr)
+		}
+		b.refs[ref] = true
+		b.lines++
+	}
+	b.data = data
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		b.data = append(bytes.Clone(data), '\n')
+	}
+	return b, nil
 }

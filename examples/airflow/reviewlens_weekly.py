@@ -1,9 +1,12 @@
 """reviewlens_weekly: retrain the classifier on the week's labels.
 
-    manifest -> tune -> promote
+    labels -> manifest -> tune -> promote
 
-manifest turns the labelling team's Ground Truth output manifest (or the
-consolidate step's) into the training inputs; tune trains SageMaker's built-in
+labels adds the week's new labels to the labelling team's Ground Truth output
+manifest (or the consolidate step's): the photos inspectors classified in the
+inspection queue from the ledger, after the base manifest's own lines (the
+audits' photos stay out of training, for calibration); manifest turns that
+into the training inputs; tune trains SageMaker's built-in
 image classifier on a grid of hyperparameters and writes runs.parquet, one row
 a training job, the best marked. promote then points the Airflow Variable
 reviewlens_runs at that runs.parquet: the daily DAG's transform reads it
@@ -25,6 +28,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+from airflow.providers.cncf.kubernetes.secret import Secret
 
 try:  # Airflow 3
     from airflow.sdk import DAG, Variable, task
@@ -59,12 +63,30 @@ with DAG(
     },
     tags=["reviewlens"],
 ) as dag:
+    labels = ReviewlensPodOperator(
+        task_id="labels",
+        execution_timeout=timedelta(minutes=30),
+        # The ledger's DSN, as in the daily DAG's publish task.
+        secrets=[Secret("env", "REVIEWLENS_DB", "reviewlens-ledger", "dsn")],
+        arguments=[
+            "labels",
+            "--since", "{{ macros.ds_add(ds, -7) }}",
+            "--until", "{{ macros.ds_add(ds, -1) }}",
+            "--base-manifest", DATA + "/gt/output.manifest",
+            "--label-attribute", "review-photo-category",
+            "--classes", DATA + "/reviewlens/config/classes.json",
+            "--out", DATA + "/reviewlens/retrain/" + DAY + "/",
+            "--timeout", "25m",
+            "--xcom", XCOM,
+        ],
+    )
+
     manifest = ReviewlensPodOperator(
         task_id="manifest",
         execution_timeout=timedelta(hours=1),
         arguments=[
             "manifest",
-            "--in", DATA + "/gt/output.manifest",
+            "--in", "{{ ti.xcom_pull(task_ids='labels')['manifest'] }}",
             "--out", DATA + "/reviewlens/labels/" + DAY + "/",
             "--classes", DATA + "/reviewlens/config/classes.json",
             "--validation-fraction", "0.2",
@@ -110,4 +132,4 @@ with DAG(
         Variable.set("reviewlens_runs", runs)
         return runs
 
-    manifest >> tune >> promote()
+    labels >> manifest >> tune >> promote()

@@ -46,13 +46,15 @@ The step never creates a ledger: no ledger at --db is exit 2.`,
 		&urfave.StringFlag{Name: "classes", Usage: "the model's class list: the manifest step's classes.json, a label-category config, or names \"a,b,c\"", Required: true},
 		&urfave.StringFlag{Name: "label-attribute", Value: ledger.DefaultLabelAttribute, Usage: "the label attribute of the output manifest"},
 		&urfave.StringFlag{Name: "job-name", Value: ledger.DefaultJobName, Usage: "the labelling job named in the labels' metadata"},
+		&urfave.StringFlag{Name: "base-manifest", Usage: "a Ground Truth output manifest to retrain on with the new labels (the labelling job's, with the same --label-attribute): output.manifest holds its lines, then the new ones"},
 	},
 	Action: func(ctx context.Context, c *urfave.Context, env *cli.Env) (any, error) {
 		store := env.Storage()
 		defer store.Close()
 		res, err := ledger.ExportLabels(ctx, store, ledger.LabelsOptions{
 			DB: c.String("db"), Since: c.String("since"), Until: c.String("until"), Out: c.String("out"),
-			Classes: c.String("classes"), Attribute: c.String("label-attribute"), JobName: c.String("job-name"), Logger: env.Logger,
+			Classes: c.String("classes"), Attribute: c.String("label-attribute"), JobName: c.String("job-name"),
+			Base: c.String("base-manifest"), Logger: env.Logger,
 		})
 		if err != nil {
 			return nil, err // not a typed nil: no result on stdout

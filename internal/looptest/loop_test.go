@@ -238,6 +238,25 @@ func TestLoop(t *testing.T) {
 	if got := rows["train"].(float64) + rows["validation"].(float64); got != float64(lr.ManifestPhoto) || prepared["rejected"].(float64) != 0 {
 		t.Errorf("manifest step: %v photos, %v rejected; want the %d of the labels step, none rejected", got, prepared["rejected"], lr.ManifestPhoto)
 	}
+	// Retraining on the labelling job's manifest and the new labels
+	// together: output.manifest holds the base's lines, then the queue's
+	// photos, and the manifest step reads them as one.
+	baseOnly := run(t, cli.ExitOK, manifestcmd.Step, "--in", "../../examples/groundtruth/output.manifest", "--out", filepath.Join(dir, "base"),
+		"--classes", classList, "--on-bad-line", "skip")
+	merged := run(t, cli.ExitOK, labelscmd.Step, "--db", db, "--since", since, "--out", filepath.Join(dir, "labels-merged"), "--classes", classList,
+		"--base-manifest", "../../examples/groundtruth/output.manifest")
+	both := run(t, cli.ExitOK, manifestcmd.Step, "--in", merged["manifest"].(string), "--out", filepath.Join(dir, "training-merged"),
+		"--classes", classList, "--on-bad-line", "skip")
+	photoCount := func(res map[string]any) float64 {
+		rows := res["rows"].(map[string]any)
+		return rows["train"].(float64) + rows["validation"].(float64)
+	}
+	if got, want := photoCount(both), photoCount(baseOnly)+float64(lr.ManifestPhoto); got != want || merged["base_lines"].(float64) != 60 {
+		t.Errorf("retraining set: %v photos from %v base lines, want %v: the base's %v and the labels' %d", got, merged["base_lines"], want, photoCount(baseOnly), lr.ManifestPhoto)
+	}
+	run(t, cli.ExitBadInput, labelscmd.Step, "--db", db, "--since", since, "--out", filepath.Join(dir, "labels-bad"), "--classes", classList,
+		"--base-manifest", "../../examples/groundtruth/output.manifest", "--label-attribute", "category")
+
 	// Calibrate reads the audits as a calibration set, with the day's
 	// predictions.
 	cal := run(t, cli.ExitOK, creditcmd.CalibrateStep, "--predictions", filepath.Join(dir, days[0].day, "predictions.parquet"),
