@@ -185,10 +185,14 @@ func Prepare(ctx context.Context, store *storage.Storage, cfg PrepareOptions) (*
 	if sample == "" {
 		sample = "random"
 	}
+	source := "the labels of the Ground Truth output manifest " + clip.S(cfg.In) + ", its validation split held out of training"
+	if cfg.ValidationFraction == 0 {
+		source = "the labels of the Ground Truth output manifest " + clip.S(cfg.In) + ", no validation split (a calibration set of photos no model trained on is all of it: calibrate --split all)"
+	}
 	if err := spool.WriteFile(FileLabelsSample, func(w io.Writer) error {
 		return writeJSON(w, map[string]any{
 			"sample": sample,
-			"source": "the labels of the Ground Truth output manifest " + clip.S(cfg.In) + ", its validation split held out of training",
+			"source": source,
 			"photos": sum.Train + sum.Validation,
 			"why":    "a labelling job's photos, said to be " + sample + " by the manifest step's --sample",
 		})

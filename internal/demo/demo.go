@@ -48,9 +48,14 @@ const Bucket = "s3://reviewlens-demo"
 type Options struct {
 	// Dir holds everything the demo makes; "" means ./reviewlens-demo.
 	Dir string
-	// Photos is the size of the labelled set (80% train, 20% validation,
-	// the calibration set); 0 means 4,000.
+	// Photos is the size of the labelled set the models learn from (80%
+	// train, 20% validation, which picks the epoch and the grid point); 0
+	// means 4,000.
 	Photos int
+	// CalibrationPhotos is the size of a second labelled set, a random
+	// sample labelled apart that no training job and no model choice has
+	// seen: the calibration set; 0 means a quarter of Photos.
+	CalibrationPhotos int
 	// Reviews is the day's reviews (one to three photos each); 0 means
 	// 2,000.
 	Reviews int
@@ -80,10 +85,12 @@ type Summary struct {
 	Dir   string     `json:"dir"`
 	Day   string     `json:"day"`
 	Steps []StepTime `json:"steps"`
-	// Labelled is the labelled set's photos; Reviews and Photos the day's.
-	Labelled int `json:"labelled_photos"`
-	Reviews  int `json:"reviews"`
-	Photos   int `json:"photos"`
+	// Labelled is the labelled set's photos and Calibration the
+	// calibration set's; Reviews and Photos the day's.
+	Labelled    int `json:"labelled_photos"`
+	Calibration int `json:"calibration_photos"`
+	Reviews     int `json:"reviews"`
+	Photos      int `json:"photos"`
 	// Jobs is the training jobs of the grid; BestJob the one kept and
 	// BestValidationAccuracy its validation:accuracy.
 	Jobs                   int               `json:"training_jobs"`
@@ -148,6 +155,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	o.Photos = cmp.Or(o.Photos, DefaultPhotos)
 	o.Reviews = cmp.Or(o.Reviews, DefaultReviews)
+	o.CalibrationPhotos = cmp.Or(o.CalibrationPhotos, o.Photos/4)
 	o.Epochs = cmp.Or(o.Epochs, DefaultEpochs)
 	if o.Day == "" {
 		o.Day = DefaultDay
@@ -162,8 +170,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("day %q: want YYYY-MM-DD", o.Day)
 	}
-	if o.Photos < 100 || o.Reviews < 1 {
-		return nil, fmt.Errorf("%d photos and %d reviews: want at least 100 labelled photos and a review", o.Photos, o.Reviews)
+	if o.Photos < 100 || o.CalibrationPhotos < 20 || o.Reviews < 1 {
+		return nil, fmt.Errorf("%d photos, %d calibration photos and %d reviews: want at least 100 labelled photos, 20 to calibrate on and a review",
+			o.Photos, o.CalibrationPhotos, o.Reviews)
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -193,12 +202,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		logs = &sagemaker.LogFollower{Source: sm.Logs(), Interval: time.Second, Settle: 100 * time.Millisecond}
 	}
 
-	// The data: a labelled set, as a Ground Truth job leaves it, and a
-	// day's reviews, each with the truth kept aside.
-	var labelled *synth.Labelled
+	// The data: a labelled set to learn from and a calibration set, as
+	// two Ground Truth jobs leave them, and a day's reviews, each with the
+	// truth kept aside.
+	var labelled, calibration *synth.Labelled
 	var reviews *synth.Day
 	if err := d.step("photos", func() error {
-		labelled, err = d.labelled(filepath.Join(bucketDir, "labelled"), uri("labelled/"))
+		labelled, err = d.labelled(filepath.Join(bucketDir, "labelled"), uri("labelled/"), o.Photos, o.Seed, "")
+		if err != nil {
+			return err
+		}
+		calibration, err = d.labelled(filepath.Join(bucketDir, "calibration", "labelled"), uri("calibration/labelled/"), o.CalibrationPhotos, o.Seed+2, "reviewlens-demo-calibration")
 		if err != nil {
 			return err
 		}
@@ -207,7 +221,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}); err != nil {
 		return nil, err
 	}
-	d.sum.Labelled, d.sum.Reviews, d.sum.Photos = labelled.Photos, reviews.ReviewCount, reviews.Photos
+	d.sum.Labelled, d.sum.Calibration, d.sum.Reviews, d.sum.Photos = labelled.Photos, calibration.Photos, reviews.ReviewCount, reviews.Photos
 
 	labels := uri("labels/")
 	var prepared *manifest.Prepared
@@ -246,11 +260,22 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 
-	// The calibration set: the validation photos, which the model did not
-	// learn from, classified as a day's photos are.
+	// The calibration set: photos of a second labelling job, which neither
+	// trained a model nor chose one (the validation split did both, so its
+	// accuracy is optimistic), classified as a day's photos are.
+	calLabels := uri("calibration/labels/")
 	calReviews := uri("calibration/reviews.parquet")
 	calPredictions := uri("calibration/predictions/")
-	if err := d.step("calibration set", func() error { return d.calibrationReviews(ctx, labels, calReviews) }); err != nil {
+	if err := d.step("calibration set", func() error {
+		_, err := manifest.Prepare(ctx, store, manifest.PrepareOptions{
+			In: uri("calibration/labelled/" + synth.ManifestFile), Out: calLabels, Classes: uri("calibration/labelled/" + synth.CategoriesFile),
+			Logger: o.Logger,
+		})
+		if err != nil {
+			return err
+		}
+		return d.calibrationReviews(ctx, calLabels, calReviews)
+	}); err != nil {
 		return nil, err
 	}
 	if err := d.classify(ctx, "calibration ", sm, poll, logs, runs, calReviews, uri("calibration/staged/"), uri("calibration/outputs/"), calPredictions, labels); err != nil {
@@ -259,7 +284,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	policy := uri("policy/policy.yaml")
 	if err := d.step("calibrate", func() error {
 		res, err := credit.CalibratePolicy(ctx, store, credit.CalibratePolicyOptions{
-			CalibrationSetOptions: credit.CalibrationSetOptions{Predictions: calPredictions, Labels: labels},
+			CalibrationSetOptions: credit.CalibrationSetOptions{Predictions: calPredictions, Labels: calLabels, Split: credit.SplitAll},
 			Calibrate:             credit.CalibrateOptions{TargetAccuracy: 0.98, Delta: 0.05, Guarantee: credit.PerDecision},
 			Out:                   policy, Report: filepath.Join(reports, "calibration.html"), Logger: o.Logger,
 		})
@@ -306,7 +331,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	for k, v := range map[string]string{
-		"labelled": labelled.Dir, "labels": labels, "runs": runs, "policy": policy, "predictions": predictions + inspect.FilePredictions,
+		"labelled": labelled.Dir, "labels": labels, "calibration_labels": calLabels, "runs": runs, "policy": policy, "predictions": predictions + inspect.FilePredictions,
 		"decisions": decisions + credit.FileDecisions, "tune_report": filepath.Join(reports, "tune.html"),
 		"calibration_report": filepath.Join(reports, "calibration.html"), "day_report": filepath.Join(reports, "day-"+o.Day+".html"),
 		"ledger": dsn, "local_jobs": sm.Root(),
@@ -350,17 +375,18 @@ func (d *run) local(uri string) string {
 	return uri
 }
 
-// labelled writes the labelled set, unless an earlier run did.
-func (d *run) labelled(dir, base string) (*synth.Labelled, error) {
-	opts := synth.LabelledOptions{BaseURI: base}
-	if l, ok := readSet[synth.Labelled](dir, d.o.Photos, d.o.Seed); ok {
+// labelled writes n labelled photos as the labelling job named job (""
+// means synth's default) leaves them, unless an earlier run did.
+func (d *run) labelled(dir, base string, n int, seed int64, job string) (*synth.Labelled, error) {
+	opts := synth.LabelledOptions{BaseURI: base, JobName: job}
+	if l, ok := readSet[synth.Labelled](dir, n, seed); ok {
 		return l, nil
 	}
-	l, err := synth.WriteLabelled(context.Background(), dir, d.o.Photos, d.o.Seed, opts)
+	l, err := synth.WriteLabelled(context.Background(), dir, n, seed, opts)
 	if err != nil {
 		return nil, err
 	}
-	return l, writeSet(dir, l, d.o.Photos, d.o.Seed)
+	return l, writeSet(dir, l, n, seed)
 }
 
 // day writes the day's reviews, unless an earlier run did.
@@ -375,8 +401,8 @@ func (d *run) day(dir, base string, day time.Time) (*synth.Day, error) {
 	return r, writeSet(dir, r, d.o.Reviews, d.o.Seed)
 }
 
-// calibrationReviews writes the validation photos of the labels as a
-// reviews table, one product review a photo, so that they go through
+// calibrationReviews writes the photos of the calibration set's labels as
+// a reviews table, one product review a photo, so that they go through
 // stage, transform and predictions as a day's photos do.
 func (d *run) calibrationReviews(ctx context.Context, labels, out string) error {
 	data, err := d.store.ReadFile(ctx, storage.Join(labels, manifest.FileLabels))
@@ -389,9 +415,6 @@ func (d *run) calibrationReviews(ctx context.Context, labels, out string) error 
 	}
 	var reviews []inspect.Review
 	for _, r := range rows {
-		if r.Split != manifest.SplitValidation {
-			continue
-		}
 		reviews = append(reviews, inspect.Review{
 			ReviewID: fmt.Sprintf("cal-%06d", len(reviews)), ReviewType: inspect.ProductReview, ImageURI: r.SourceRef,
 			CreatedAt: r.AnnotatedAt,

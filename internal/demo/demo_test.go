@@ -35,8 +35,9 @@ func TestSmallDemo(t *testing.T) {
 	if len(first.Steps) != demo.Steps {
 		t.Errorf("%d steps timed, want %d: %+v", len(first.Steps), demo.Steps, first.Steps)
 	}
-	if first.Labelled != 200 || first.Reviews != 40 || first.Photos < 40 || first.Photos > 120 {
-		t.Errorf("labelled %d, reviews %d, photos %d: want 200, 40 and one to three photos a review", first.Labelled, first.Reviews, first.Photos)
+	if first.Labelled != 200 || first.Calibration != 50 || first.Reviews != 40 || first.Photos < 40 || first.Photos > 120 {
+		t.Errorf("labelled %d, calibration %d, reviews %d, photos %d: want 200, 50, 40 and one to three photos a review",
+			first.Labelled, first.Calibration, first.Reviews, first.Photos)
 	}
 	if first.Jobs != 2 || first.BestJob == "" {
 		t.Errorf("%d training jobs, best %q: want 2 and a best one", first.Jobs, first.BestJob)
@@ -67,6 +68,24 @@ func TestSmallDemo(t *testing.T) {
 	if len(labels) != 200 || validation < 20 || validation > 60 {
 		t.Errorf("labels: %d rows, %d in validation; want 200, about 40", len(labels), validation)
 	}
+	// The calibration set is a second labelling job's: none of its photos
+	// trained a model or picked one.
+	calLabels, err := manifest.ReadLabels(ctx, open(filepath.Join(first.Paths["calibration_labels"], manifest.FileLabels)), "calibration labels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	learnt := map[string]bool{}
+	for _, l := range labels {
+		learnt[l.SourceRef] = true
+	}
+	for _, l := range calLabels {
+		if learnt[l.SourceRef] {
+			t.Errorf("calibration photo %s is in the labelled set the models learnt from", l.SourceRef)
+		}
+	}
+	if len(calLabels) != 50 {
+		t.Errorf("calibration labels: %d rows, want 50", len(calLabels))
+	}
 	runs, err := sagemaker.ReadRuns(ctx, open(first.Paths["runs"]), "runs")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +108,7 @@ func TestSmallDemo(t *testing.T) {
 	}
 	for name, want := range map[string]int{
 		first.Paths["predictions"]: first.Photos,
-		filepath.Join(bucket, "calibration", "predictions", inspect.FilePredictions): validation,
+		filepath.Join(bucket, "calibration", "predictions", inspect.FilePredictions): len(calLabels),
 	} {
 		preds, err := inspect.ReadPredictions(open(name), name)
 		if err != nil {

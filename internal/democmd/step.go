@@ -29,7 +29,8 @@ decisions against the truth the generator kept aside. Run again on the same --di
 reuses what the first run made.`,
 	Flags: []urfave.Flag{
 		&urfave.StringFlag{Name: "dir", Value: demo.DefaultDir, Usage: "the folder everything goes in"},
-		&urfave.IntFlag{Name: "photos", Value: demo.DefaultPhotos, Usage: "labelled photos (80% to train, 20% to validate and calibrate)"},
+		&urfave.IntFlag{Name: "photos", Value: demo.DefaultPhotos, Usage: "labelled photos the models learn from (80% to train, 20% to pick the epoch and the grid point)"},
+		&urfave.IntFlag{Name: "calibration-photos", Usage: "labelled photos of a second labelling job, which no model learnt from or was chosen on, to calibrate the thresholds on (default a quarter of --photos)"},
 		&urfave.IntFlag{Name: "reviews", Value: demo.DefaultReviews, Usage: "the day's reviews (one to three photos each)"},
 		&urfave.Int64Flag{Name: "seed", Value: 1, Usage: "draws the photos: the same seed gives the same demo"},
 		&urfave.StringFlag{Name: "day", Value: demo.DefaultDay, Usage: "the inspection day, YYYY-MM-DD"},
@@ -47,6 +48,9 @@ reuses what the first run made.`,
 		if c.Int("photos") < 100 {
 			return nil, cli.BadInputf("--photos %d: want at least 100", c.Int("photos"))
 		}
+		if n := c.Int("calibration-photos"); c.IsSet("calibration-photos") && n < 20 {
+			return nil, cli.BadInputf("--calibration-photos %d: want at least 20", n)
+		}
 		var grid []string
 		for _, g := range c.StringSlice("grid") {
 			if strings.Contains(g, "=") || len(grid) == 0 {
@@ -57,7 +61,7 @@ reuses what the first run made.`,
 		}
 		steps := 0
 		sum, err := demo.Run(ctx, demo.Options{
-			Dir: c.String("dir"), Photos: c.Int("photos"), Reviews: c.Int("reviews"), Seed: c.Int64("seed"),
+			Dir: c.String("dir"), Photos: c.Int("photos"), CalibrationPhotos: c.Int("calibration-photos"), Reviews: c.Int("reviews"), Seed: c.Int64("seed"),
 			Day: c.String("day"), Epochs: c.Int("epochs"), Grid: grid, Logs: c.Bool("logs"),
 			Progress: env.Progress(), Logger: env.Logger,
 			Step: func(name string, done bool, el time.Duration) {
@@ -85,6 +89,7 @@ func PrintSummary(w io.Writer, s *demo.Summary) {
 	}
 	fmt.Fprintf(w, "model       %s (of %d jobs): validation accuracy %.1f%%, %.1f%% on the day's photos\n",
 		s.BestJob, s.Jobs, 100*s.BestValidationAccuracy, 100*s.HeldOutAccuracy)
+	fmt.Fprintf(w, "calibrated  on %d photos of a second labelling job (the models learnt from %d)\n", s.Calibration, s.Labelled)
 	fmt.Fprintf(w, "decisions   %d granted, %d rejected, %d to a person: %.1f%% decided automatically\n",
 		s.Grants, s.Rejects, s.Manual, 100*s.AutomationRate)
 	fmt.Fprintf(w, "truth       %.2f%% of automatic decisions right (%d wrong; the policy guarantees %.0f%%)\n",
