@@ -124,15 +124,32 @@ type augmentation struct {
 	// in = m·out + t.
 	m00, m01, m10, m11, tx, ty float32
 	bright, contrast, sat      float32 // colour jitter (1, 1, 1 for none)
+	hue                        float32 // hue rotation in radians (0 for none)
+}
+
+// maxHue is the largest hue rotation of "crop_color": the built-in
+// algorithm (MXNet's random_h = 36) adds up to ±36 to the hue of OpenCV's
+// 8-bit HLS, whose hue runs 0–180, two degrees a unit: ±72°.
+const maxHue = 72 * math.Pi / 180
+
+// hueMatrix is the rotation of RGB about the grey axis by theta: a hue
+// shift that keeps each pixel's mean of R, G and B (each row sums to 1),
+// so greys stay grey and the photo's lightness does not move.
+func hueMatrix(theta float64) [3][3]float32 {
+	sin, cos := math.Sincos(theta)
+	d := float32(cos + (1-cos)/3)
+	p := float32((1-cos)/3 + math.Sqrt(1.0/3)*sin)
+	q := float32((1-cos)/3 - math.Sqrt(1.0/3)*sin)
+	return [3][3]float32{{d, q, p}, {p, d, q}, {q, p, d}}
 }
 
 // newAugmentation draws one photo's augmentation of the given type.
 // "crop" is a random crop of up to an eighth of the side (the photo
 // padded by repeating its edge) and a mirror image half the time;
-// "crop_color" adds colour jitter: brightness and contrast ±20%,
-// saturation ±40% (the built-in adds HSL noise of up to ±36 hue, ±50
-// saturation and ±50 lightness out of 255; this is the same idea without
-// the hue shift); "crop_color_transform" adds, as the built-in does, a
+// "crop_color" adds colour jitter: a hue rotation of up to ±72° (as the
+// built-in's), brightness and contrast ±20%, saturation ±40% (the built-in
+// adds up to ±50 of 255 to saturation and lightness; this is the same
+// idea, scaled rather than shifted); "crop_color_transform" adds, as the built-in does, a
 // rotation of up to 10°, a shear of up to 0.1 and an aspect change of up
 // to 25%.
 func newAugmentation(kind string, sh Shape, rng *rand.Rand) augmentation {
@@ -148,6 +165,9 @@ func newAugmentation(kind string, sh Shape, rng *rand.Rand) augmentation {
 		a.bright = 1 + float32(rng.Float64()*0.4-0.2)
 		a.contrast = 1 + float32(rng.Float64()*0.4-0.2)
 		a.sat = 1 + float32(rng.Float64()*0.8-0.4)
+		if sh.C == 3 {
+			a.hue = float32((rng.Float64()*2 - 1) * maxHue)
+		}
 	}
 	if kind == "crop_color_transform" {
 		rot := (rng.Float64()*20 - 10) * math.Pi / 180
@@ -209,16 +229,24 @@ func (a augmentation) apply(x []float32, sh Shape, dst []float32, j, s int) {
 			}
 		}
 	}
-	if a.bright == 1 && a.contrast == 1 && a.sat == 1 {
+	if a.bright == 1 && a.contrast == 1 && a.sat == 1 && a.hue == 0 {
 		return
 	}
-	// Colour jitter in pixel units: saturation (towards the grey value),
-	// contrast (around mid-grey), brightness.
+	// Colour jitter in pixel units: hue (about the grey axis), saturation
+	// (towards the grey value), contrast (around mid-grey), brightness.
+	rot := hueMatrix(float64(a.hue))
 	for p := range hw {
 		var v [3]float32
 		var grey float32
 		for c := range sh.C {
 			v[c] = dst[c*s*hw+j*hw+p]*pixelStd + pixelMean
+		}
+		if sh.C == 3 && a.hue != 0 {
+			v = [3]float32{
+				rot[0][0]*v[0] + rot[0][1]*v[1] + rot[0][2]*v[2],
+				rot[1][0]*v[0] + rot[1][1]*v[1] + rot[1][2]*v[2],
+				rot[2][0]*v[0] + rot[2][1]*v[1] + rot[2][2]*v[2],
+			}
 		}
 		if sh.C == 3 {
 			grey = 0.299*v[0] + 0.587*v[1] + 0.114*v[2]

@@ -110,3 +110,60 @@ func TestAugmentCrop(t *testing.T) {
 		}
 	}
 }
+
+// crop_color turns the hue as the built-in does, up to ±72°, about the
+// grey axis: a third of a turn takes red to green, greys stay grey, and
+// every pixel keeps its mean of R, G and B.
+func TestAugmentHue(t *testing.T) {
+	third := hueMatrix(2 * math.Pi / 3)
+	red := [3]float32{1, 0, 0}
+	for c, want := range []float32{0, 1, 0} {
+		got := third[c][0]*red[0] + third[c][1]*red[1] + third[c][2]*red[2]
+		if math.Abs(float64(got-want)) > 1e-6 {
+			t.Errorf("red turned a third: channel %d = %v, want %v", c, got, want)
+		}
+	}
+
+	rng := rand.New(rand.NewPCG(5, 6))
+	sh := Shape{3, 6, 6}
+	hw := sh.H * sh.W
+	x := randSlice(rng, sh.size())
+	for c := range sh.C { // pixel 0 grey, 0.3 in pixel units
+		x[c*hw] = (0.3 - pixelMean) / pixelStd
+	}
+	turned := 0
+	for range 200 {
+		a := newAugmentation("crop_color", sh, rng)
+		if math.Abs(float64(a.hue)) > maxHue {
+			t.Fatalf("hue %v rad, want within ±%v", a.hue, maxHue)
+		}
+		if a.hue != 0 {
+			turned++
+		}
+		// The hue alone: no crop, no other jitter.
+		a = augmentation{m00: 1, m11: 1, bright: 1, contrast: 1, sat: 1, hue: a.hue}
+		got := make([]float32, sh.size())
+		a.apply(x, sh, got, 0, 1)
+		for p := range hw {
+			var in, out float32
+			for c := range sh.C {
+				in += x[c*hw+p]
+				out += got[c*hw+p]
+			}
+			if math.Abs(float64(in-out)) > 1e-4 {
+				t.Fatalf("hue %v: pixel %d mean %v, want %v", a.hue, p, out/3, in/3)
+			}
+		}
+		for c := range sh.C {
+			if g := got[c*hw]*pixelStd + pixelMean; math.Abs(float64(g-0.3)) > 1e-5 {
+				t.Fatalf("hue %v: the grey pixel's channel %d = %v, want 0.3", a.hue, c, g)
+			}
+		}
+	}
+	if turned < 190 {
+		t.Errorf("crop_color turned the hue of %d photos of 200, want nearly all", turned)
+	}
+	if a := newAugmentation("crop", sh, rng); a.hue != 0 {
+		t.Errorf("crop turned the hue by %v, want 0", a.hue)
+	}
+}
