@@ -16,6 +16,11 @@ const (
 
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`)
 
+// ValidRoleARN reports whether arn has the form of an IAM role ARN,
+// arn:aws:iam::<12 digits>:role/<name>, as SageMaker's RoleArn and
+// ExecutionRoleArn want.
+func ValidRoleARN(arn string) bool { return roleARNPattern.MatchString(arn) }
+
 // ValidName reports whether name is a valid job name of at most max
 // characters.
 func ValidName(name string, max int) bool {

@@ -27,6 +27,12 @@ type TransformOptions struct {
 	// ModelFromRuns is the URI of a runs table (Tune's runs.parquet): the
 	// model of its best run, as for ModelFromTrainingJob.
 	ModelFromRuns string
+	// ModelRoleARN is the execution role of the model the step creates
+	// from a training job (ModelFromTrainingJob or ModelFromRuns); ""
+	// means the training job's own role. Set it when transforms run under
+	// another role than training did (another account's pipeline, a
+	// narrower role). An existing model (Spec.Model) keeps its role.
+	ModelRoleARN string
 	// MaxAttempts bounds the jobs of the same inputs: a rerun that finds
 	// the job failed or stopped starts the next attempt; 0 means 3.
 	MaxAttempts int
@@ -107,6 +113,14 @@ func Transform(ctx context.Context, api API, files Files, opts TransformOptions)
 	}
 	if given != 1 {
 		return nil, &SpecError{Field: "model", Reason: "give exactly one of a model, a training job (--model-from-training-job) or a runs table (--model-from-runs)"}
+	}
+	if opts.ModelRoleARN != "" {
+		switch {
+		case spec.Model != "":
+			return nil, &SpecError{Field: "model-role-arn", Value: opts.ModelRoleARN, Reason: "an existing model (--model) keeps its own role; give a role with --model-from-training-job or --model-from-runs"}
+		case !roleARNPattern.MatchString(opts.ModelRoleARN):
+			return nil, &SpecError{Field: "model-role-arn", Value: opts.ModelRoleARN, Reason: "want an IAM role ARN, arn:aws:iam::<12 digits>:role/<name>"}
+		}
 	}
 	// The spec is checked before a model is made for it.
 	check := spec
@@ -212,6 +226,9 @@ func resolveModel(ctx context.Context, api API, files Files, opts TransformOptio
 	}
 	if err != nil {
 		return "", false, err
+	}
+	if opts.ModelRoleARN != "" {
+		m.RoleARN = opts.ModelRoleARN
 	}
 	return EnsureModel(ctx, api, m)
 }

@@ -120,6 +120,35 @@ func TestTransformStep(t *testing.T) {
 	}
 }
 
+// A role given for the model replaces the training job's, and names
+// another model: the one made with the training job's role is not reused
+// under a role it does not have.
+func TestTransformStepModelRole(t *testing.T) {
+	w := newDayWorld(t, 3)
+	w.writeOutputs(-1)
+	w.fake.DefaultTransformScript(sagemakertest.TransformState{Status: types.TransformJobStatusCompleted})
+	ctx := context.Background()
+	own, err := sagemaker.Transform(ctx, w.fake, w.files, w.options(&fakeClock{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(w.fake.CreateModelInput(own.Model).ExecutionRoleArn); got != "arn:aws:iam::123456789012:role/sagemaker" {
+		t.Errorf("model role = %s, want the training job's", got)
+	}
+	opts := w.options(&fakeClock{})
+	opts.ModelRoleARN = "arn:aws:iam::123456789012:role/transform"
+	res, err := sagemaker.Transform(ctx, w.fake, w.files, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Model == own.Model || !res.ModelCreated {
+		t.Errorf("model %s (created %v) with another role: want a new model, not %s", res.Model, res.ModelCreated, own.Model)
+	}
+	if got := aws.ToString(w.fake.CreateModelInput(res.Model).ExecutionRoleArn); got != opts.ModelRoleARN {
+		t.Errorf("model role = %s, want %s", got, opts.ModelRoleARN)
+	}
+}
+
 func TestTransformStepFailedWithOutputs(t *testing.T) {
 	w := newDayWorld(t, 6)
 	w.writeOutputs(4)
@@ -212,6 +241,10 @@ func TestTransformStepBadInput(t *testing.T) {
 		"empty input":      {func(o *sagemaker.TransformOptions) { o.Spec.Input = "s3://b/empty.manifest" }, "input"},
 		"not a manifest":   {func(o *sagemaker.TransformOptions) { o.Spec.Input = "s3://b/bad.manifest" }, "input"},
 		"attempts":         {func(o *sagemaker.TransformOptions) { o.MaxAttempts = -1 }, "max-attempts"},
+		"role not an ARN":  {func(o *sagemaker.TransformOptions) { o.ModelRoleARN = "transform-role" }, "model-role-arn"},
+		"role of a model": {func(o *sagemaker.TransformOptions) {
+			o.ModelFromRuns, o.Spec.Model, o.ModelRoleARN = "", "rl-model-x", "arn:aws:iam::123456789012:role/transform"
+		}, "model-role-arn"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			opts := w.options(&fakeClock{})

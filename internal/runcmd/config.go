@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
 // Config is a day's run, as its YAML file says it. Every string may hold
@@ -63,6 +65,7 @@ type Config struct {
 		Model                string            `yaml:"model"`
 		ModelFromTrainingJob string            `yaml:"model_from_training_job"`
 		ModelFromRuns        string            `yaml:"model_from_runs"`
+		Role                 string            `yaml:"role"`
 		InstanceType         string            `yaml:"instance_type"`
 		InstanceCount        int               `yaml:"instance_count"`
 		MaxAttempts          int               `yaml:"max_attempts"`
@@ -211,6 +214,12 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if models != 1 {
 		return bad("transform", "want exactly one of model, model_from_training_job and model_from_runs")
+	}
+	switch r := c.Transform.Role; {
+	case r != "" && c.Transform.Model != "":
+		return bad("transform.role", "an existing model (transform.model) keeps its own role; a role goes with model_from_training_job or model_from_runs")
+	case r != "" && !sagemaker.ValidRoleARN(r):
+		return bad("transform.role", fmt.Sprintf("%q, want an IAM role ARN, arn:aws:iam::<12 digits>:role/<name>", r))
 	}
 	for key, v := range map[string]string{"stage.on_bad_row": c.Stage.OnBadRow, "credit.on_bad_row": c.Credit.OnBadRow} {
 		if v != "" && v != "fail" && v != "skip" {

@@ -133,6 +133,7 @@ func (r *runner) run(ctx context.Context) error {
 			},
 			ModelFromTrainingJob: c.Transform.ModelFromTrainingJob,
 			ModelFromRuns:        c.Transform.ModelFromRuns,
+			ModelRoleARN:         c.Transform.Role,
 			MaxAttempts:          c.Transform.MaxAttempts,
 			Poll:                 r.poll,
 			Logs:                 r.backend.Logs,

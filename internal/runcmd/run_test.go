@@ -105,6 +105,8 @@ func TestConfigErrors(t *testing.T) {
 		"missing key":         {"  classes: s3://reviewlens-demo/labels/classes.json\n", ""},
 		"two models":          {"  model_from_runs:", "  model: m\n  model_from_runs:"},
 		"bad duration":        {"transform:\n", "transform:\n  poll_interval: soon\n"},
+		"role not an ARN":     {"transform:\n", "transform:\n  role: reviewlens\n"},
+		"role of a model":     {"  model_from_runs: s3://reviewlens-demo/models/runs.parquet\n", "  model: m\n  role: arn:aws:iam::123456789012:role/t\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -125,6 +127,8 @@ func TestConfigErrors(t *testing.T) {
 				"missing key":         {"line 12", "predictions.classes"},
 				"two models":          {"line 9", "transform", "exactly one"},
 				"bad duration":        {"line 10", "soon"},
+				"role not an ARN":     {"line 10", "transform.role", "IAM role ARN"},
+				"role of a model":     {"transform.role", "its own role"},
 			}[name]
 			for _, w := range want {
 				if !strings.Contains(last, w) {
