@@ -3,8 +3,6 @@ package examples_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,10 +10,6 @@ import (
 
 	"github.com/Masterminds/sprig/v3"
 	"github.com/expr-lang/expr"
-
-	"github.com/reviewlens/reviewlens/credit"
-	"github.com/reviewlens/reviewlens/inspect"
-	"github.com/reviewlens/reviewlens/sagemaker"
 )
 
 // argoExpr matches Argo's expression tags, {{=...}}.
@@ -100,52 +94,21 @@ func TestArgoCronDay(t *testing.T) {
 	}
 }
 
-// Every {{=...}} of examples/argo compiles in Argo's environment, and the
-// jsonpath reads of a step's result name a key of that step's result JSON.
-func TestArgoExpressionsCompile(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(root(t), "examples", "argo", "*.yaml"))
-	n := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+// Every {{=...}} of examples/argo runs in Argo's environment, and the
+// jsonpath reads of a task's result name a key of that step's result JSON.
+func TestArgoExpressions(t *testing.T) {
+	tasks := map[string]any{}
+	for name, res := range stepResults(t) {
+		b, err := json.Marshal(res)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, line := range strings.Split(string(data), "\n") {
-			if strings.HasPrefix(strings.TrimSpace(line), "#") {
-				continue
-			}
-			for _, m := range argoExpr.FindAllStringSubmatch(line, -1) {
-				n++
-				env := argoEnv(map[string]any{
-					"workflow": map[string]any{"scheduledTime": "2026-11-29T03:00:00Z"},
-					"tasks":    taskResults(),
-				})
-				if _, err := expr.Eval(m[1], env); err != nil {
-					t.Errorf("%s:%d: %s: %v", filepath.Base(f), i+1, m[1], err)
-				}
-			}
+		tasks[name] = map[string]any{"outputs": map[string]any{"parameters": map[string]any{"result": string(b)}}}
+	}
+	env := argoEnv(map[string]any{"workflow": map[string]any{"scheduledTime": "2026-11-29T03:00:00Z"}, "tasks": tasks})
+	for _, m := range findInExamples(t, "examples/argo/*.yaml", argoExpr) {
+		if _, err := expr.Eval(m.sub[1], env); err != nil {
+			t.Errorf("%s: %s: %v", m.where, m.sub[1], err)
 		}
-	}
-	if n == 0 {
-		t.Fatal("no {{=...}} expression in examples/argo")
-	}
-}
-
-// taskResults are the tasks of the daily workflow, each with its result
-// parameter: the result JSON of its step's Go type, so that a jsonpath
-// read of a key the step does not write fails.
-func taskResults() map[string]any {
-	result := func(v any) map[string]any {
-		b, err := json.Marshal(v)
-		if err != nil {
-			panic(err)
-		}
-		return map[string]any{"outputs": map[string]any{"parameters": map[string]any{"result": string(b)}}}
-	}
-	return map[string]any{
-		"stage":       result(inspect.StageResult{}),
-		"transform":   result(sagemaker.TransformResult{}),
-		"predictions": result(inspect.CollectResult{}),
-		"credit":      result(credit.DayResult{}),
 	}
 }

@@ -26,11 +26,11 @@ var xcomPull = regexp.MustCompile(`xcom_pull\(task_ids=['"]([\w-]+)['"]\)((?:\[[
 
 var xcomKey = regexp.MustCompile(`\[['"]([\w-]+)['"]\]`)
 
-// Every key the Airflow DAGs read from a task's XCom is in the result JSON
-// its step writes: the Go result types, marshalled, with the manifest
-// step's outputs from a real (tiny) run.
-func TestAirflowXComKeys(t *testing.T) {
-	results := map[string]map[string]any{
+// stepResults are the result JSON of the steps the DAGs and workflows
+// chain, by task name: their Go result types marshalled, the manifest
+// step's from a real (tiny) run for its outputs.
+func stepResults(t *testing.T) map[string]map[string]any {
+	return map[string]map[string]any{
 		"stage":       asJSON(t, inspect.StageResult{}),
 		"transform":   asJSON(t, sagemaker.TransformResult{}),
 		"predictions": asJSON(t, inspect.CollectResult{}),
@@ -40,38 +40,62 @@ func TestAirflowXComKeys(t *testing.T) {
 		"manifest":    asJSON(t, tinyManifestStep(t)),
 		"tune":        asJSON(t, sagemaker.TuneResult{}),
 	}
-	files, _ := filepath.Glob(filepath.Join(root(t), "examples", "airflow", "*.py"))
-	n := 0
+}
+
+// A match is where re matched a line of an example file.
+type match struct {
+	where string // file:line
+	sub   []string
+}
+
+// findInExamples is every match of re in the lines of the files of glob
+// (relative to the module's root), comment lines left out; none is fatal.
+func findInExamples(t *testing.T, glob string, re *regexp.Regexp) []match {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root(t), glob))
+	var found []match
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, line := range strings.Split(string(data), "\n") {
-			for _, m := range xcomPull.FindAllStringSubmatch(line, -1) {
-				n++
-				where := filepath.Base(f) + ":" + itoa(i+1)
-				var v any = results[m[1]]
-				if results[m[1]] == nil {
-					t.Errorf("%s: xcom_pull of task %s, which this test does not know: add its result type", where, m[1])
-					continue
-				}
-				for _, k := range xcomKey.FindAllStringSubmatch(m[2], -1) {
-					obj, ok := v.(map[string]any)
-					if !ok {
-						t.Errorf("%s: task %s: %s reads %s of %v, which is no object", where, m[1], m[2], k[1], v)
-						break
-					}
-					if v, ok = obj[k[1]]; !ok {
-						t.Errorf("%s: task %s: %s: its result JSON has no key %s", where, m[1], m[2], k[1])
-						break
-					}
-				}
+			if strings.HasPrefix(strings.TrimSpace(line), "#") {
+				continue
+			}
+			for _, m := range re.FindAllStringSubmatch(line, -1) {
+				found = append(found, match{filepath.Base(f) + ":" + strconv.Itoa(i+1), m})
 			}
 		}
 	}
-	if n == 0 {
-		t.Fatal("no xcom_pull in examples/airflow")
+	if len(found) == 0 {
+		t.Fatalf("%s: nothing matches %s", glob, re)
+	}
+	return found
+}
+
+// Every key the Airflow DAGs read from a task's XCom is in the result JSON
+// its step writes.
+func TestAirflowXComKeys(t *testing.T) {
+	results := stepResults(t)
+	for _, m := range findInExamples(t, "examples/airflow/*.py", xcomPull) {
+		task, path := m.sub[1], m.sub[2]
+		var v any = results[task]
+		if results[task] == nil {
+			t.Errorf("%s: xcom_pull of task %s, which this test does not know: add its result type", m.where, task)
+			continue
+		}
+		for _, k := range xcomKey.FindAllStringSubmatch(path, -1) {
+			obj, ok := v.(map[string]any)
+			if !ok {
+				t.Errorf("%s: task %s: %s reads %s of %v, which is no object", m.where, task, path, k[1], v)
+				break
+			}
+			if v, ok = obj[k[1]]; !ok {
+				t.Errorf("%s: task %s: %s: its result JSON has no key %s", m.where, task, path, k[1])
+				break
+			}
+		}
 	}
 }
 
@@ -88,15 +112,13 @@ func asJSON(t *testing.T, v any) map[string]any {
 	return m
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
-
 // tinyManifestStep runs the manifest step on a Ground Truth manifest of
 // two photos, for its result's outputs.
 func tinyManifestStep(t *testing.T) *manifest.Prepared {
 	t.Helper()
 	dir := t.TempDir()
 	line := func(photo string, class int, name string) string {
-		return `{"source-ref":"s3://photos/` + photo + `","category":` + itoa(class) + `,"category-metadata":{"class-name":"` + name +
+		return `{"source-ref":"s3://photos/` + photo + `","category":` + strconv.Itoa(class) + `,"category-metadata":{"class-name":"` + name +
 			`","confidence":0.9,"type":"groundtruth/image-classification","job-name":"labeling-job/tiny","human-annotated":"yes","creation-date":"2026-11-01T00:00:00.000000"}}`
 	}
 	in := filepath.Join(dir, "output.manifest")
