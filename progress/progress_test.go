@@ -17,11 +17,17 @@ import (
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// wrote, if set, gets a value at every write while it has room.
+	wrote chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	select {
+	case s.wrote <- struct{}{}: // nil: never
+	default:
+	}
 	return s.b.Write(p)
 }
 
@@ -60,6 +66,12 @@ func TestLogReportsOnTickAndDone(t *testing.T) {
 	task.Add(75)
 	task.Done()
 	task.Done() // once
+	// Done waited for the reporter to end: nobody reads the ticker.
+	select {
+	case tick <- now:
+		t.Error("the ticker is read after Done: a report may follow the last")
+	default:
+	}
 	lines := buf.lines(t)
 	if len(lines) != 3 {
 		t.Fatalf("%d log lines, want 2 progress reports and 1 done:\n%v", len(lines), lines)
@@ -158,19 +170,21 @@ func TestLogReport(t *testing.T) {
 }
 
 // TestLogEvery: Log reports on its own ticker, every interval, until the
-// task is done; then once more and never again.
+// task is done; then once more (and never again: see
+// TestLogReportsOnTickAndDone).
 func TestLogEvery(t *testing.T) {
-	var buf syncBuffer
+	buf := syncBuffer{wrote: make(chan struct{}, 100)}
 	task := Log(slog.New(slog.NewJSONHandler(&buf, nil)), time.Millisecond).Start("reading outputs", 10)
 	task.Add(3)
 	// Wait for two reports: no more than a minute, however loaded the
 	// machine.
-	deadline := time.Now().Add(time.Minute)
-	for len(buf.lines(t)) < 2 {
-		if time.Now().After(deadline) {
+	timeout := time.After(time.Minute)
+	for range 2 {
+		select {
+		case <-buf.wrote:
+		case <-timeout:
 			t.Fatalf("%d reports after a minute with a 1 ms interval", len(buf.lines(t)))
 		}
-		time.Sleep(time.Millisecond)
 	}
 	task.Add(7)
 	task.Done()
@@ -183,11 +197,7 @@ func TestLogEvery(t *testing.T) {
 	if last := lines[len(lines)-1]; last["state"] != "done" || last["done"] != 10.0 {
 		t.Errorf("last report %v: want done at 10", last)
 	}
-	n := len(lines)
-	time.Sleep(20 * time.Millisecond) // 20 intervals
-	if got := len(buf.lines(t)); got != n {
-		t.Errorf("%d reports after Done, want none", got-n)
-	}
+	// That none follows Done: TestLogReportsOnTickAndDone.
 }
 
 // TestLogDefaults: a nil logger is slog.Default(), an interval of 0 or

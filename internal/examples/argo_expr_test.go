@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata"
 
 	"github.com/Masterminds/sprig/v3"
 	"github.com/expr-lang/expr"
@@ -76,9 +77,9 @@ func TestArgoCronDay(t *testing.T) {
 	local := time.Local
 	t.Cleanup(func() { time.Local = local })
 	for _, zone := range []string{"UTC", "America/Los_Angeles", "Asia/Tokyo"} {
-		loc, err := time.LoadLocation(zone)
+		loc, err := time.LoadLocation(zone) // from time/tzdata if the system has none
 		if err != nil {
-			t.Skipf("no time zone database: %v", err) // the UTC case ran
+			t.Fatal(err)
 		}
 		time.Local = loc // the controller's zone
 		for scheduled, want := range map[string]string{

@@ -79,7 +79,10 @@ type Client struct {
 
 	mu      sync.Mutex
 	cancels map[string]context.CancelFunc // running jobs of this process, by kind/name
-	wg      sync.WaitGroup
+	// idle is closed when the last running job of this process ends (see
+	// Wait); a new one is made when a job starts on an idle client.
+	idle chan struct{}
+	wg   sync.WaitGroup
 	// compute lets one job at a time use the cores.
 	compute chan struct{}
 }
@@ -124,7 +127,7 @@ func New(opts Options) (*Client, error) {
 		e = ConvNet{}
 	}
 	return &Client{opts: opts, st: store{root: abs}, log: log, engine: e,
-		cancels: map[string]context.CancelFunc{}, compute: make(chan struct{}, 1)}, nil
+		cancels: map[string]context.CancelFunc{}, compute: make(chan struct{}, 1), idle: closedChan()}, nil
 }
 
 // Root is the client's root folder.
@@ -133,10 +136,6 @@ func (c *Client) Root() string { return c.opts.Root }
 // LogPath is the file a job's log is written to, line by line: kind is
 // "training" or "transform".
 func (c *Client) LogPath(kind, name string) string { return c.st.logPath(kind, name) }
-
-// Wait waits for the jobs this client started to end. Close stops them and
-// waits.
-func (c *Client) Wait() { c.wg.Wait() }
 
 // Close stops the jobs this client runs (they end Stopped) and waits for
 // them.
@@ -148,6 +147,26 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	c.wg.Wait()
 	return nil
+}
+
+// Wait blocks until every job this client started has ended and recorded
+// its final status, or ctx ends. Close stops them and waits.
+func (c *Client) Wait(ctx context.Context) error {
+	c.mu.Lock()
+	idle := c.idle
+	c.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func closedChan() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
 }
 
 func (c *Client) now() time.Time {
@@ -167,6 +186,9 @@ func (c *Client) start(kind, name string, lock *running, job func(ctx context.Co
 	ctx, cancel := context.WithCancel(context.Background())
 	key := kind + "/" + name
 	c.mu.Lock()
+	if len(c.cancels) == 0 {
+		c.idle = make(chan struct{})
+	}
 	c.cancels[key] = cancel
 	c.mu.Unlock()
 	c.wg.Add(2)
@@ -197,6 +219,9 @@ func (c *Client) start(kind, name string, lock *running, job func(ctx context.Co
 		defer func() {
 			c.mu.Lock()
 			delete(c.cancels, key)
+			if len(c.cancels) == 0 {
+				close(c.idle)
+			}
 			c.mu.Unlock()
 			cancel()
 		}()

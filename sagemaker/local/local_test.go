@@ -135,10 +135,20 @@ func trainingInput(name string) *awssm.CreateTrainingJobInput {
 	}
 }
 
-// waitTraining polls a job until it is over.
+// waitJobs waits for the client's jobs to end, a minute at most.
+func waitJobs(tb testing.TB, c *local.Client) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Wait(ctx); err != nil {
+		tb.Fatalf("the local jobs have not ended after a minute: %v", err)
+	}
+}
+
+// waitTraining waits for a job to end and describes it.
 func waitTraining(tb testing.TB, c *local.Client, name string) *awssm.DescribeTrainingJobOutput {
 	tb.Helper()
-	c.Wait()
+	waitJobs(tb, c)
 	out, err := c.DescribeTrainingJob(context.Background(), &awssm.DescribeTrainingJobInput{TrainingJobName: aws.String(name)})
 	if err != nil {
 		tb.Fatal(err)
@@ -331,7 +341,7 @@ func TestTransform(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.client.Wait()
+		waitJobs(t, w.client)
 		out, err := w.client.DescribeTransformJob(ctx, &awssm.DescribeTransformJobInput{TransformJobName: aws.String(name)})
 		if err != nil {
 			t.Fatal(err)
@@ -412,12 +422,18 @@ func TestContract(t *testing.T) {
 			apitest.Tuning:         "the local backend runs no tuning job: the tuner's default strategy, one training job a grid point, runs on it",
 			apitest.TuningChildren: "no tuning jobs",
 		},
-		Tick: func() { time.Sleep(20 * time.Millisecond) },
+		// Between two looks at a job, wait for the jobs to end (its
+		// status is recorded by then), 30 s at most.
+		Tick: func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c.Wait(ctx)
+		},
 		Artifact: func(t *testing.T, uri string) {
 			if err := st.WriteFile(ctx, uri, []byte(`{"classes":2}`)); err != nil {
 				t.Fatal(err)
 			}
 		},
-		MaxLooks: 500,
+		MaxLooks: 4,
 	})
 }
