@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/daily"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/demo"
 	"github.com/reviewlens/reviewlens/internal/runcmd"
@@ -57,13 +58,13 @@ func TestRunLocal(t *testing.T) {
 	}
 	cfg := steptest.WriteFile(t, dir, "run.yaml", []byte(config))
 
-	run := func() runcmd.Result {
+	run := func() daily.Result {
 		t.Helper()
 		code, stdout, stderr := steptest.Run(t, runcmd.Step, "--day", "2026-11-29", "--config", cfg)
 		if code != 0 {
 			t.Fatalf("run: exit %d: %s", code, steptest.LastLine(stderr))
 		}
-		var res runcmd.Result
+		var res daily.Result
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatal(err)
 		}
@@ -136,21 +137,5 @@ func TestConfigErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestExampleConfig: examples/run/daily.yaml, which has every key, reads.
-func TestExampleConfig(t *testing.T) {
-	data, err := os.ReadFile("../../examples/run/daily.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := runcmd.ParseConfig(data, "s3://configs/daily.yaml", "2026-11-28")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Reviews != "s3://shop-exports/reviews/dt=2026-11-28/reviews.parquet" || c.Transform.PollInterval != 30*time.Second ||
-		c.Transform.Tags["team"] != "reviews" || c.Credit.Report != "s3://reviewlens-data/reports/day-2026-11-28.html" {
-		t.Errorf("config %+v: the example's values, {day} replaced", c)
 	}
 }

@@ -1,8 +1,5 @@
-// Package runcmd is reviewlens run: one day's inspection, stage →
-// transform → predictions → credit → publish, from one YAML config,
-// through the public step functions. Safe to rerun: a step an earlier run
-// completed is skipped, a transform job in flight is attached to, and the
-// ledger grants nothing twice.
+// Package runcmd is reviewlens run: the flags, the backend and the storage
+// of daily.Run, which runs one day's inspection from one YAML config.
 package runcmd
 
 import (
@@ -14,6 +11,7 @@ import (
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/reviewlens/reviewlens/daily"
 	"github.com/reviewlens/reviewlens/internal/backend"
 	"github.com/reviewlens/reviewlens/internal/cli"
 	"github.com/reviewlens/reviewlens/internal/clip"
@@ -60,7 +58,7 @@ is granted twice. The result holds every step's result and the day's numbers. Wi
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := ParseConfig(data, file, day)
+		cfg, err := daily.ParseConfig(data, file, day)
 		if err != nil {
 			return nil, cli.BadInputf("--config %v", err)
 		}
@@ -101,10 +99,12 @@ is granted twice. The result holds every step's result and the day's numbers. Wi
 		if b.Local != nil && !c.IsSet("poll-interval") && cfg.Transform.PollInterval == 0 {
 			poll = sagemaker.Polling{Interval: backend.LocalPollInterval, Max: 2 * time.Second}
 		}
-		r := &runner{cfg: cfg, day: day, store: store, backend: b, poll: poll, progress: env.Progress(), log: env.Logger,
-			res: &Result{Day: day, Backend: b.Name}}
-		err = r.run(ctx)
-		r.res.ElapsedSeconds = time.Since(start).Seconds()
-		return r.res, jobs.ExitError(err)
+		res, err := daily.Run(ctx, store, b.API, cfg, daily.Options{Day: day, Poll: poll, Logs: b.Logs, Progress: env.Progress(), Logger: env.Logger})
+		if res == nil {
+			return nil, err // not a typed nil: no result on stdout
+		}
+		res.Backend = b.Name
+		res.ElapsedSeconds = time.Since(start).Seconds()
+		return res, jobs.ExitError(err)
 	},
 }

@@ -1,4 +1,4 @@
-package runcmd
+package daily
 
 import (
 	"cmp"
@@ -13,7 +13,6 @@ import (
 	"github.com/reviewlens/reviewlens/credit"
 	"github.com/reviewlens/reviewlens/credit/ledger"
 	"github.com/reviewlens/reviewlens/inspect"
-	"github.com/reviewlens/reviewlens/internal/backend"
 	"github.com/reviewlens/reviewlens/progress"
 	"github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/storage"
@@ -21,7 +20,9 @@ import (
 
 // Result is the run's result JSON: what each step did, and the day.
 type Result struct {
-	Day     string       `json:"day"`
+	Day string `json:"day"`
+	// Backend is where the transform ran: "aws" or "local" (set by the
+	// caller, which chose the API).
 	Backend string       `json:"backend"`
 	Steps   []StepResult `json:"steps"`
 	Summary DaySummary   `json:"summary"`
@@ -32,7 +33,7 @@ type Result struct {
 // StepResult is one step of a run.
 type StepResult struct {
 	Step string `json:"step"`
-	// Status is "done", or "skipped" when an earlier run had finished it
+	// Status is StatusDone, or StatusSkipped when an earlier run had finished it
 	// (Reason says how that is known); Result is then that run's result.
 	Status  string  `json:"status"`
 	Reason  string  `json:"reason,omitempty"`
@@ -54,27 +55,66 @@ type DaySummary struct {
 
 // Step statuses.
 const (
-	statusDone    = "done"
-	statusSkipped = "skipped"
+	StatusDone    = "done"
+	StatusSkipped = "skipped"
 )
+
+// Options are what a run takes besides its config.
+type Options struct {
+	// Day is the day run, YYYY-MM-DD: the one the config was parsed for.
+	Day string
+	// Poll says how often the transform job is looked at; the zero value
+	// is the defaults.
+	Poll sagemaker.Polling
+	// Logs, if set, follows the transform job's log while the run waits.
+	Logs *sagemaker.LogFollower
+	// Progress shows the long steps as they go; nil means a log line every
+	// 30 s.
+	Progress progress.Meter
+	// Logger gets each step's start, end or skip; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Run runs one day's inspection from cfg: stage → transform → predictions
+// → credit → publish, through the step functions of inspect, sagemaker,
+// credit and credit/ledger, with the transform job on api (SageMaker, or
+// the local backend). It is the run step: its result is the step's result
+// JSON, returned with the error when a step fails (the steps before it are
+// in it).
+//
+// Run again for the same day, it skips what an earlier run completed: a
+// step whose output folder holds its summary.json (the steps write it
+// last), every step before a complete one, and publish when the ledger
+// holds the day's decisions as the credit step made them. A transform job
+// in flight is attached to, and the ledger grants nothing twice.
+func Run(ctx context.Context, store *storage.Storage, api sagemaker.API, cfg *Config, opts Options) (*Result, error) {
+	start := time.Now()
+	if _, err := time.Parse(time.DateOnly, opts.Day); err != nil {
+		return nil, fmt.Errorf("day %q: want YYYY-MM-DD", opts.Day)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &runner{cfg: cfg, day: opts.Day, store: store, api: api, opts: opts, log: log, res: &Result{Day: opts.Day}}
+	err := r.run(ctx)
+	r.res.ElapsedSeconds = time.Since(start).Seconds()
+	return r.res, err
+}
 
 // runner runs one day.
 type runner struct {
-	cfg      *Config
-	day      string
-	store    *storage.Storage
-	backend  *backend.Backend
-	poll     sagemaker.Polling
-	progress progress.Meter
-	log      *slog.Logger
-	res      *Result
+	cfg   *Config
+	day   string
+	store *storage.Storage
+	api   sagemaker.API
+	opts  Options
+	log   *slog.Logger
+	res   *Result
 }
 
-// run runs the day: stage → transform → predictions → credit → publish,
-// skipping the steps whose output an earlier run completed. A step whose
-// output folder holds its summary.json is complete (the steps write it
-// last); so is every step before a complete one. Publish is complete when
-// the ledger holds the day's decisions as the credit step made them.
+// run runs the day's steps; see Run.
 func (r *runner) run(ctx context.Context) error {
 	c := r.cfg
 	// What is complete, from the end.
@@ -105,7 +145,7 @@ func (r *runner) run(ctx context.Context) error {
 			staged, err = inspect.Stage(ctx, r.store, inspect.StageOptions{
 				Reviews: c.Reviews, Day: r.day, Out: c.Stage.Out, InputPrefix: c.Stage.InputPrefix, Copy: c.Stage.Copy,
 				OnBadRow: c.Stage.OnBadRow, AllowEmpty: c.Stage.AllowEmpty, MaxPayloadMB: c.Stage.MaxPayloadMB,
-				Progress: r.progress, Logger: r.log,
+				Progress: r.opts.Progress, Logger: r.log,
 			})
 			return staged, err
 		}); err != nil {
@@ -125,7 +165,7 @@ func (r *runner) run(ctx context.Context) error {
 	if later || predsDone != nil {
 		r.skip("transform", "the predictions step's output is complete", nil)
 	} else if err := r.step("transform", func() (any, error) {
-		tr, err = sagemaker.Transform(ctx, r.backend.API, r.store, sagemaker.TransformOptions{
+		tr, err = sagemaker.Transform(ctx, r.api, r.store, sagemaker.TransformOptions{
 			Spec: sagemaker.TransformSpec{
 				Model: c.Transform.Model, Input: staged.ManifestURI, InputType: sagemaker.InputManifestFile, Output: c.Transform.Output,
 				Day: r.day, InstanceType: c.Transform.InstanceType, InstanceCount: c.Transform.InstanceCount, Tags: c.Transform.Tags,
@@ -135,8 +175,8 @@ func (r *runner) run(ctx context.Context) error {
 			ModelFromRuns:        c.Transform.ModelFromRuns,
 			ModelRoleARN:         c.Transform.Role,
 			MaxAttempts:          c.Transform.MaxAttempts,
-			Poll:                 r.poll,
-			Logs:                 r.backend.Logs,
+			Poll:                 r.opts.Poll,
+			Logs:                 r.opts.Logs,
 			Logger:               r.log,
 		})
 		return tr, err
@@ -155,7 +195,7 @@ func (r *runner) run(ctx context.Context) error {
 			return inspect.CollectPredictions(ctx, r.store, inspect.CollectOptions{
 				Staged: c.Stage.Out, Outputs: c.Transform.Output, Classes: c.Predictions.Classes, Out: c.Predictions.Out,
 				AllowIncomplete: c.Predictions.AllowIncomplete, Model: tr.Model, TransformJob: tr.Job,
-				Progress: r.progress, Logger: r.log,
+				Progress: r.opts.Progress, Logger: r.log,
 			})
 		}); err != nil {
 			return err
@@ -241,7 +281,7 @@ func (r *runner) step(name string, fn func() (any, error)) error {
 	r.log.Info("step starting", "run_step", name, "day", r.day)
 	start := time.Now()
 	res, err := fn()
-	sr := StepResult{Step: name, Status: statusDone, Seconds: time.Since(start).Seconds()}
+	sr := StepResult{Step: name, Status: StatusDone, Seconds: time.Since(start).Seconds()}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -254,7 +294,7 @@ func (r *runner) step(name string, fn func() (any, error)) error {
 // skip records a step skipped.
 func (r *runner) skip(name, reason string, res any) {
 	r.log.Info("step skipped", "run_step", name, "reason", reason)
-	r.res.Steps = append(r.res.Steps, StepResult{Step: name, Status: statusSkipped, Reason: reason, Result: res})
+	r.res.Steps = append(r.res.Steps, StepResult{Step: name, Status: StatusSkipped, Reason: reason, Result: res})
 }
 
 // readSummary reads a step's summary.json, nil when there is none.

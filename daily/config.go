@@ -1,4 +1,4 @@
-package runcmd
+package daily
 
 import (
 	"bytes"
@@ -32,6 +32,10 @@ import (
 //	  out: s3://rl/decisions/dt={day}/
 //	publish:
 //	  db: postgres://reviewlens@ledger.internal/reviewlens
+//
+// Backend, LocalRoot, Region, Buckets and Logs say where the run's jobs and
+// files are: reviewlens run opens its backend and storage from them. Run
+// takes the API and the storage its caller opened, and ignores them.
 type Config struct {
 	// Backend is "aws" (the default) or "local"; --backend overrides it.
 	Backend string `yaml:"backend"`
