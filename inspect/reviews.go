@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/reviewlens/reviewlens/internal/arrowcol"
 	"github.com/reviewlens/reviewlens/table"
 )
 
@@ -162,38 +163,20 @@ func readPlainReviews(ctx context.Context, r parquet.ReaderAtSeeker, name string
 func wantType(col string, t arrow.DataType) string {
 	switch col {
 	case colImageIndex:
-		if isInteger(t) {
+		if arrowcol.IsInteger(t) {
 			return ""
 		}
 		return "an integer"
 	case colCreatedAt:
-		if t.ID() == arrow.TIMESTAMP || isString(t) {
+		if t.ID() == arrow.TIMESTAMP || arrowcol.IsString(t) {
 			return ""
 		}
 		return "a timestamp, or a string in RFC 3339"
 	}
-	if isString(t) {
+	if arrowcol.IsString(t) {
 		return ""
 	}
 	return "a string (utf8)"
-}
-
-func isInteger(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
-		return true
-	}
-	return false
-}
-
-func isString(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
-		return true
-	case arrow.DICTIONARY:
-		return isString(t.(*arrow.DictionaryType).ValueType)
-	}
-	return false
 }
 
 // reviewsReader turns record batches of reviews into Reviews.
@@ -209,9 +192,9 @@ func (rd *reviewsReader) batch(rec arrow.RecordBatch) error {
 		i := rec.Schema().FieldIndices(name)
 		return rec.Column(i[0])
 	}
-	id, typ, uri := stringsOf(col(colReviewID)), stringsOf(col(colReviewType)), stringsOf(col(colImageURI))
-	user, product := stringsOf(col(colUserID)), stringsOf(col(colProductID))
-	idx := intsOf(col(colImageIndex))
+	id, typ, uri := arrowcol.Strings(col(colReviewID)), arrowcol.Strings(col(colReviewType)), arrowcol.Strings(col(colImageURI))
+	user, product := arrowcol.Strings(col(colUserID)), arrowcol.Strings(col(colProductID))
+	idx := arrowcol.Ints(col(colImageIndex))
 	created, createdText := timesOf(col(colCreatedAt))
 	for i := range int(rec.NumRows()) {
 		rd.row++
@@ -255,56 +238,12 @@ func (rd *reviewsReader) batch(rec arrow.RecordBatch) error {
 	return nil
 }
 
-// stringsOf reads a string column (checked by isString); null is "", false.
-func stringsOf(a arrow.Array) func(int) (string, bool) {
-	switch a := a.(type) {
-	case *array.String:
-		return func(i int) (string, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.LargeString:
-		return func(i int) (string, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.StringView:
-		return func(i int) (string, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.Dictionary:
-		values := stringsOf(a.Dictionary())
-		return func(i int) (string, bool) {
-			if a.IsNull(i) {
-				return "", false
-			}
-			return values(a.GetValueIndex(i))
-		}
-	}
-	panic(fmt.Sprintf("inspect: column of type %s read as strings", a.DataType()))
-}
-
-// intsOf reads an integer column (checked by isInteger); null is 0, false.
-func intsOf(a arrow.Array) func(int) (int64, bool) {
-	switch a := a.(type) {
-	case *array.Int8:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Int16:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Int32:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Int64:
-		return func(i int) (int64, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.Uint8:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Uint16:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Uint32:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Uint64:
-		return func(i int) (int64, bool) { return int64(min(a.Value(i), math.MaxInt64)), a.IsValid(i) }
-	}
-	panic(fmt.Sprintf("inspect: column of type %s read as integers", a.DataType()))
-}
-
 // timesOf reads a created_at column: a timestamp column through times (null
 // is the zero Time), or a string column through text.
 func timesOf(a arrow.Array) (times func(int) time.Time, text func(int) (string, bool)) {
 	ts, ok := a.(*array.Timestamp)
 	if !ok {
-		return nil, stringsOf(a)
+		return nil, arrowcol.Strings(a)
 	}
 	unit := ts.DataType().(*arrow.TimestampType).Unit
 	return func(i int) time.Time {

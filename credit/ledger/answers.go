@@ -22,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/internal/arrowcol"
 	"github.com/reviewlens/reviewlens/internal/clip"
 	"github.com/reviewlens/reviewlens/manifest"
 	"github.com/reviewlens/reviewlens/storage"
@@ -408,12 +409,12 @@ func (r *answerReader) readParquet(data []byte) error {
 		}
 		f := sc.Field(i)
 		want := "a string (utf8)"
-		ok := isString(f.Type)
+		ok := arrowcol.IsString(f.Type)
 		switch c {
 		case colImageIndex:
-			want, ok = "an integer", isInteger(f.Type) || isString(f.Type)
+			want, ok = "an integer", arrowcol.IsInteger(f.Type) || arrowcol.IsString(f.Type)
 		case colDecidedAt:
-			want, ok = "a timestamp, or a string in RFC 3339", f.Type.ID() == arrow.TIMESTAMP || isString(f.Type)
+			want, ok = "a timestamp, or a string in RFC 3339", f.Type.ID() == arrow.TIMESTAMP || arrowcol.IsString(f.Type)
 		}
 		if !ok {
 			return fmt.Errorf("%s: column %s: type %s, want %s", r.name, c, f.Type, want)
@@ -441,7 +442,7 @@ func (r *answerReader) readParquet(data []byte) error {
 			if !ok {
 				return func(int) string { return "" }
 			}
-			get := stringsOf(rec.Column(i))
+			get := arrowcol.Strings(rec.Column(i))
 			return func(j int) string { s, _ := get(j); return s }
 		}
 		id, outcome, inspector := str(colReviewID), str(colOutcome), str(colInspector)
@@ -466,8 +467,8 @@ func (r *answerReader) readParquet(data []byte) error {
 			indexInt  func(int) (int64, bool)
 			indexText func(int) string
 		)
-		if i, ok := pos[colImageIndex]; ok && isInteger(rec.Column(i).DataType()) {
-			indexInt = intsOf(rec.Column(i))
+		if i, ok := pos[colImageIndex]; ok && arrowcol.IsInteger(rec.Column(i).DataType()) {
+			indexInt = arrowcol.Ints(rec.Column(i))
 		} else if ok {
 			indexText = str(colImageIndex)
 		}
@@ -494,66 +495,4 @@ func (r *answerReader) readParquet(data []byte) error {
 		return fmt.Errorf("%s: %w", r.name, err)
 	}
 	return nil
-}
-
-func isInteger(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
-		return true
-	}
-	return false
-}
-
-func isString(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
-		return true
-	case arrow.DICTIONARY:
-		return isString(t.(*arrow.DictionaryType).ValueType)
-	}
-	return false
-}
-
-// stringsOf reads a string column (checked by isString); null is "", false.
-func stringsOf(a arrow.Array) func(int) (string, bool) {
-	switch a := a.(type) {
-	case *array.String:
-		return func(i int) (string, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.LargeString:
-		return func(i int) (string, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.StringView:
-		return func(i int) (string, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.Dictionary:
-		values := stringsOf(a.Dictionary())
-		return func(i int) (string, bool) {
-			if a.IsNull(i) {
-				return "", false
-			}
-			return values(a.GetValueIndex(i))
-		}
-	}
-	panic(fmt.Sprintf("ledger: column of type %s read as strings", a.DataType()))
-}
-
-// intsOf reads an integer column (checked by isInteger); null is 0, false.
-func intsOf(a arrow.Array) func(int) (int64, bool) {
-	switch a := a.(type) {
-	case *array.Int8:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Int16:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Int32:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Int64:
-		return func(i int) (int64, bool) { return a.Value(i), a.IsValid(i) }
-	case *array.Uint8:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Uint16:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Uint32:
-		return func(i int) (int64, bool) { return int64(a.Value(i)), a.IsValid(i) }
-	case *array.Uint64:
-		return func(i int) (int64, bool) { return int64(min(a.Value(i), math.MaxInt64)), a.IsValid(i) }
-	}
-	panic(fmt.Sprintf("ledger: column of type %s read as integers", a.DataType()))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/reviewlens/reviewlens/internal/arrowcol"
 	"github.com/reviewlens/reviewlens/manifest"
 )
 
@@ -182,7 +183,7 @@ func ReadAnswersParquet(ctx context.Context, r parquet.ReaderAtSeeker, name stri
 			continue
 		}
 		f := sc.Field(c)
-		ok := isString(f.Type) || (i == 3 && f.Type.ID() == arrow.TIMESTAMP)
+		ok := arrowcol.IsString(f.Type) || (i == 3 && f.Type.ID() == arrow.TIMESTAMP)
 		sf := fr.Manifest.Fields[c]
 		if !ok || !sf.IsLeaf() {
 			want := "a string (utf8)"
@@ -210,7 +211,7 @@ func ReadAnswersParquet(ctx context.Context, r parquet.ReaderAtSeeker, name stri
 		rec := rr.RecordBatch()
 		get := make([]func(int) (string, bool), 3)
 		for i := range get {
-			get[i] = stringsOf(rec.Column(i))
+			get[i] = arrowcol.Strings(rec.Column(i))
 		}
 		var at func(int) (int64, string)
 		if cols[3] >= 0 {
@@ -244,35 +245,6 @@ func ReadAnswersParquet(ctx context.Context, r parquet.ReaderAtSeeker, name stri
 	return a, nil
 }
 
-func isString(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.STRING, arrow.LARGE_STRING:
-		return true
-	case arrow.DICTIONARY:
-		return isString(t.(*arrow.DictionaryType).ValueType)
-	}
-	return false
-}
-
-// stringsOf returns a getter of column values (false for a null).
-func stringsOf(col arrow.Array) func(int) (string, bool) {
-	switch c := col.(type) {
-	case *array.String:
-		return func(i int) (string, bool) { return c.Value(i), c.IsValid(i) }
-	case *array.LargeString:
-		return func(i int) (string, bool) { return c.Value(i), c.IsValid(i) }
-	case *array.Dictionary:
-		dict := stringsOf(c.Dictionary())
-		return func(i int) (string, bool) {
-			if c.IsNull(i) {
-				return "", false
-			}
-			return dict(c.GetValueIndex(i))
-		}
-	}
-	panic(fmt.Sprintf("consolidate: column of type %s is not a string column", col.DataType()))
-}
-
 // timesOf returns a getter of answered_at as Unix microseconds (noTime for
 // a null or empty value), or what is wrong with a value.
 func timesOf(col arrow.Array) func(int) (int64, string) {
@@ -285,7 +257,7 @@ func timesOf(col arrow.Array) func(int) (int64, string) {
 			return ts.Value(i).ToTime(unit).UnixMicro(), ""
 		}
 	}
-	get := stringsOf(col)
+	get := arrowcol.Strings(col)
 	return func(i int) (int64, string) {
 		s, ok := get(i)
 		if s = strings.TrimSpace(s); !ok || s == "" {
