@@ -181,6 +181,41 @@ func arn(kind, name string) string {
 	return "arn:aws:sagemaker:local:000000000000:" + kind + "/" + name
 }
 
+// launch claims a new job's running lock, writes its first record and
+// starts it (see start).
+func (c *Client) launch(kind, name string, rec any, job func(ctx context.Context) error) error {
+	lock, err := c.st.claim(kind, name)
+	if err != nil {
+		return err
+	}
+	if err := c.st.write(kind, name, rec); err != nil {
+		lock.release()
+		return err
+	}
+	c.start(kind, name, lock, job)
+	return nil
+}
+
+// update applies fn to a job's record of type R under the state lock and
+// writes it back; a job with no record is not found.
+func update[R any](c *Client, kind, name string, fn func(r *R)) (*R, error) {
+	unlock, err := c.st.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var r R
+	ok, err := c.st.read(kind, name, &r)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound()
+	}
+	fn(&r)
+	return &r, c.st.write(kind, name, &r)
+}
+
 // start runs job in a goroutine of this process, holding its running lock.
 func (c *Client) start(kind, name string, lock *running, job func(ctx context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())

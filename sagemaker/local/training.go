@@ -62,35 +62,10 @@ func (c *Client) CreateTrainingJob(ctx context.Context, in *sagemaker.CreateTrai
 	rec := &trainingRecord{jobState: jobState{Name: name, Status: "InProgress", Created: now, Modified: now, PID: os.Getpid()}, Input: in}
 	rec.Artifact = strings.TrimSuffix(aws.ToString(in.OutputDataConfig.S3OutputPath), "/") + "/" + name + "/output/model.tar.gz"
 	rec.enter("Starting", "Preparing the instances for training", now)
-	lock, err := c.st.claim(kindTraining, name)
-	if err != nil {
+	if err := c.launch(kindTraining, name, rec, func(ctx context.Context) error { return c.runTraining(ctx, name) }); err != nil {
 		return nil, err
 	}
-	if err := c.st.write(kindTraining, name, rec); err != nil {
-		lock.release()
-		return nil, err
-	}
-	c.start(kindTraining, name, lock, func(ctx context.Context) error { return c.runTraining(ctx, name) })
 	return &sagemaker.CreateTrainingJobOutput{TrainingJobArn: aws.String(arn("training-job", name))}, nil
-}
-
-// update applies fn to a job's record under the state lock.
-func (c *Client) updateTraining(name string, fn func(r *trainingRecord)) (*trainingRecord, error) {
-	unlock, err := c.st.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	var r trainingRecord
-	ok, err := c.st.read(kindTraining, name, &r)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound()
-	}
-	fn(&r)
-	return &r, c.st.write(kindTraining, name, &r)
 }
 
 // jobLog writes a job's log lines to its log file and the client's log.
@@ -138,7 +113,7 @@ func (c *Client) runTraining(ctx context.Context, name string) error {
 		defer cancel()
 	}
 	end := func(status, secondary, reason string) error {
-		_, err := c.updateTraining(name, func(r *trainingRecord) {
+		_, err := update(c, kindTraining, name, func(r *trainingRecord) {
 			r.finish(status, reason, c.now())
 			if secondary != status {
 				r.Secondary = secondary
@@ -171,7 +146,7 @@ func (c *Client) runTraining(ctx context.Context, name string) error {
 	defer func() { <-c.compute }()
 
 	start := c.now()
-	if _, err := c.updateTraining(name, func(r *trainingRecord) {
+	if _, err := update(c, kindTraining, name, func(r *trainingRecord) {
 		r.Started = &start
 		r.enter("Downloading", "Downloading input data", start)
 	}); err != nil {
@@ -181,7 +156,7 @@ func (c *Client) runTraining(ctx context.Context, name string) error {
 	if err != nil {
 		return failed(err)
 	}
-	if _, err := c.updateTraining(name, func(r *trainingRecord) {
+	if _, err := update(c, kindTraining, name, func(r *trainingRecord) {
 		r.enter("Training", "Training image download completed. Training in progress.", c.now())
 	}); err != nil {
 		return err
@@ -198,7 +173,7 @@ func (c *Client) runTraining(ctx context.Context, name string) error {
 		log.Logf("warning: %s", w)
 	}
 	trained := c.now()
-	if _, err := c.updateTraining(name, func(r *trainingRecord) {
+	if _, err := update(c, kindTraining, name, func(r *trainingRecord) {
 		r.enter("Uploading", "Uploading generated training model", trained)
 	}); err != nil {
 		return err
@@ -206,7 +181,7 @@ func (c *Client) runTraining(ctx context.Context, name string) error {
 	if err := c.opts.Storage.WriteFile(ctx, rec.Artifact, out.Artifact); err != nil {
 		return failed(fmt.Errorf("ClientError: write the model artifact %s: %v", rec.Artifact, err))
 	}
-	_, err = c.updateTraining(name, func(r *trainingRecord) {
+	_, err = update(c, kindTraining, name, func(r *trainingRecord) {
 		ta, va := out.TrainAccuracy, out.ValidationAccuracy
 		r.TrainAccuracy = &ta
 		if !math.IsNaN(va) {
@@ -478,7 +453,7 @@ func (r *trainingRecord) describe() *sagemaker.DescribeTrainingJobOutput {
 func (c *Client) StopTrainingJob(ctx context.Context, in *sagemaker.StopTrainingJobInput, _ ...func(*sagemaker.Options)) (*sagemaker.StopTrainingJobOutput, error) {
 	name := aws.ToString(in.TrainingJobName)
 	var terminal string
-	r, err := c.updateTraining(name, func(r *trainingRecord) {
+	r, err := update(c, kindTraining, name, func(r *trainingRecord) {
 		switch {
 		case r.terminal():
 			terminal = r.Status

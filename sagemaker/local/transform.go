@@ -109,34 +109,10 @@ func (c *Client) CreateTransformJob(ctx context.Context, in *sagemaker.CreateTra
 	}
 	now := c.now()
 	rec := &transformRecord{jobState: jobState{Name: name, Status: "InProgress", Created: now, Modified: now, PID: os.Getpid()}, Input: in}
-	lock, err := c.st.claim(kindTransform, name)
-	if err != nil {
+	if err := c.launch(kindTransform, name, rec, func(ctx context.Context) error { return c.runTransform(ctx, name, model.Artifact) }); err != nil {
 		return nil, err
 	}
-	if err := c.st.write(kindTransform, name, rec); err != nil {
-		lock.release()
-		return nil, err
-	}
-	c.start(kindTransform, name, lock, func(ctx context.Context) error { return c.runTransform(ctx, name, model.Artifact) })
 	return &sagemaker.CreateTransformJobOutput{TransformJobArn: aws.String(arn("transform-job", name))}, nil
-}
-
-func (c *Client) updateTransform(name string, fn func(r *transformRecord)) (*transformRecord, error) {
-	unlock, err := c.st.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	var r transformRecord
-	ok, err := c.st.read(kindTransform, name, &r)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound()
-	}
-	fn(&r)
-	return &r, c.st.write(kindTransform, name, &r)
 }
 
 // transformBatch is how many photos are classified together.
@@ -160,7 +136,7 @@ func (c *Client) runTransform(ctx context.Context, name, artifact string) error 
 			}
 			written = nil
 		}
-		_, err := c.updateTransform(name, func(r *transformRecord) {
+		_, err := update(c, kindTransform, name, func(r *transformRecord) {
 			r.Status, r.FailureReason = status, reason
 			t := c.now()
 			r.Ended, r.Modified, r.Outputs = &t, t, written
@@ -181,7 +157,7 @@ func (c *Client) runTransform(ctx context.Context, name, artifact string) error 
 	}
 	defer func() { <-c.compute }()
 	start := c.now()
-	if _, err := c.updateTransform(name, func(r *transformRecord) { r.Started, r.Modified = &start, start }); err != nil {
+	if _, err := update(c, kindTransform, name, func(r *transformRecord) { r.Started, r.Modified = &start, start }); err != nil {
 		return err
 	}
 	data, err := c.opts.Storage.ReadFile(ctx, artifact)
@@ -354,7 +330,7 @@ func (c *Client) DescribeTransformJob(ctx context.Context, in *sagemaker.Describ
 func (c *Client) StopTransformJob(ctx context.Context, in *sagemaker.StopTransformJobInput, _ ...func(*sagemaker.Options)) (*sagemaker.StopTransformJobOutput, error) {
 	name := aws.ToString(in.TransformJobName)
 	var terminal string
-	r, err := c.updateTransform(name, func(r *transformRecord) {
+	r, err := update(c, kindTransform, name, func(r *transformRecord) {
 		switch {
 		case r.terminal():
 			terminal = r.Status
