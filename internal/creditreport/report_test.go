@@ -2,7 +2,6 @@ package creditreport
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/internal/golden"
+	"github.com/reviewlens/reviewlens/internal/htmltest"
 )
 
 // upper is the one-sided Clopper–Pearson upper bound U(k, n, δ) of
@@ -186,65 +186,15 @@ func render(tb testing.TB, d Data) string {
 	return buf.String()
 }
 
-// node is any XML element.
-type node struct {
-	XMLName xml.Name
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Nodes   []node     `xml:",any"`
-	Text    string     `xml:",chardata"`
-}
-
-func (n node) attr(name string) string {
-	for _, a := range n.Attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// find returns the elements under n (n included) named name whose class
-// is class ("" for any).
-func (n node) find(name, class string) []node {
-	var out []node
-	if n.XMLName.Local == name && (class == "" || n.attr("class") == class) {
-		out = append(out, n)
-	}
-	for _, c := range n.Nodes {
-		out = append(out, c.find(name, class)...)
-	}
-	return out
-}
-
-// svgs parses every <svg> element of the page as XML, strictly.
-func svgs(tb testing.TB, page string) []node {
+// svgs parses every <svg> element of the page as XML, strictly, each in
+// the SVG namespace.
+func svgs(tb testing.TB, page string) []htmltest.Node {
 	tb.Helper()
-	var out []node
-	rest := page
-	for {
-		start := strings.Index(rest, "<svg")
-		if start < 0 {
-			break
-		}
-		end := strings.Index(rest[start:], "</svg>")
-		if end < 0 {
-			tb.Fatal("an <svg> without </svg>")
-		}
-		text := rest[start : start+end+len("</svg>")]
-		rest = rest[start+end+len("</svg>"):]
-		d := xml.NewDecoder(strings.NewReader(text))
-		d.Strict = true
-		var n node
-		if err := d.Decode(&n); err != nil {
-			tb.Fatalf("an svg is not well-formed XML: %v\n%s", err, text)
-		}
-		if _, err := d.Token(); err == nil {
-			tb.Fatalf("more than one element in the svg text:\n%s", text)
-		}
+	out := htmltest.SVGs(tb, page)
+	for _, n := range out {
 		if got := n.XMLName.Space; got != "http://www.w3.org/2000/svg" {
 			tb.Errorf("svg in namespace %q", got)
 		}
-		out = append(out, n)
 	}
 	return out
 }
@@ -253,15 +203,7 @@ func svgs(tb testing.TB, page string) []node {
 // script, and that its ids are unique.
 func selfContained(tb testing.TB, page string) {
 	tb.Helper()
-	lower := strings.ToLower(page)
-	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "<object", "<embed", "@import", "url(http", "url(//"} {
-		if strings.Contains(lower, bad) {
-			tb.Errorf("the page contains %q", bad)
-		}
-	}
-	if m := linkRE.FindString(lower); m != "" {
-		tb.Errorf("the page links elsewhere: %s", m)
-	}
+	htmltest.SelfContained(tb, page)
 	seen := map[string]bool{}
 	for _, m := range idRE.FindAllStringSubmatch(page, -1) {
 		if seen[m[1]] {
@@ -271,11 +213,7 @@ func selfContained(tb testing.TB, page string) {
 	}
 }
 
-var (
-	// linkRE matches a tag with an attribute that loads or links something.
-	linkRE = regexp.MustCompile(`<[a-z][^>]*\s(src|href|xlink:href|srcset|action)=[^>]*>`)
-	idRE   = regexp.MustCompile(`\sid="([^"]*)"`)
-)
+var idRE = regexp.MustCompile(`\sid="([^"]*)"`)
 
 // cards cuts the page into its family cards.
 func cards(tb testing.TB, page string) []string {
@@ -368,22 +306,22 @@ func TestWrite(t *testing.T) {
 	// certified one has its chosen point, labelled.
 	for i, f := range d.Families {
 		svg := all[i]
-		if got := len(svg.find("polyline", "empirical")); got != 1 {
+		if got := len(svg.Find("polyline", "empirical")); got != 1 {
 			t.Errorf("%s: %d empirical curves, want 1", f.Name, got)
 		}
-		if got := len(svg.find("polyline", "bound")); got != 1 {
+		if got := len(svg.Find("polyline", "bound")); got != 1 {
 			t.Errorf("%s: %d bound curves, want 1", f.Name, got)
 		}
-		if got := len(svg.find("line", "target")); got != 1 {
+		if got := len(svg.Find("line", "target")); got != 1 {
 			t.Errorf("%s: %d target lines, want 1", f.Name, got)
 		}
-		chosen := svg.find("g", "chosen")
+		chosen := svg.Find("g", "chosen")
 		if f.Certified != (len(chosen) == 1) {
 			t.Errorf("%s: certified %v, %d chosen points", f.Name, f.Certified, len(chosen))
 		}
 		if f.Certified {
 			want := "λ = " + formatNum(f.Threshold, 4) + ", coverage " + pct(f.Coverage)
-			if got := chosen[0].find("text", "")[0].Text; got != want {
+			if got := chosen[0].Find("text", "")[0].Text; got != want {
 				t.Errorf("%s: chosen point labelled %q, want %q", f.Name, got, want)
 			}
 		}
@@ -541,9 +479,9 @@ func TestEmpty(t *testing.T) {
 			page := render(t, tt.data)
 			selfContained(t, page)
 			for _, svg := range svgs(t, page) {
-				for _, pl := range svg.find("polyline", "") {
-					if strings.Contains(pl.attr("points"), "NaN") {
-						t.Errorf("a polyline has NaN points: %q", pl.attr("points"))
+				for _, pl := range svg.Find("polyline", "") {
+					if strings.Contains(pl.Attr("points"), "NaN") {
+						t.Errorf("a polyline has NaN points: %q", pl.Attr("points"))
 					}
 				}
 			}
@@ -599,7 +537,7 @@ func TestWriteEscapes(t *testing.T) {
 	}
 	// In the SVGs too: the class name is text of the description, not markup.
 	all := svgs(t, page)
-	desc := all[len(d.Families)+1].find("desc", "")[0].Text
+	desc := all[len(d.Families)+1].Find("desc", "")[0].Text
 	if !strings.Contains(desc, `predicted <script>alert("class")</script>&:`) {
 		t.Errorf("the reliability description is %q", desc)
 	}
