@@ -279,7 +279,6 @@ func overlap(p *Policy) bool {
 // A candidate is one automatic decision a calibration photo could get:
 // under one review type, a grant or a reject, with its decision score.
 type candidate struct {
-	photo    int
 	typ      string
 	decision string // Grant or Reject
 	score    float64
@@ -326,7 +325,7 @@ func candidates(p *Policy, data []Labelled) (candidateSet, error) {
 			if !ok {
 				return s, fmt.Errorf("calibration photo %d: %w", i, errProbabilities(len(p.Classes), len(l.Probabilities)))
 			}
-			c := candidate{photo: i, typ: t, assigned: t == drawn}
+			c := candidate{typ: t, assigned: t == drawn}
 			trulyQualifies := slices.Contains(rule.Qualifying, l.True)
 			switch {
 			case q > 0.5:

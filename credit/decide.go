@@ -129,11 +129,11 @@ func (p *Policy) Decide(r Review) (Decision, error) {
 
 	byVerdict := map[verdict][]int{} // photo indices
 	d.Reasons = make([]string, 0, len(photos)+1)
+	judge := p.judge
+	if p.decides() {
+		judge = func(rule Rule, ph Photo) (verdict, string) { return p.judgeScore(r.Type, rule, ph) }
+	}
 	for _, ph := range photos {
-		judge := p.judge
-		if p.decides() {
-			judge = func(rule Rule, ph Photo) (verdict, string) { return p.judgeScore(r.Type, rule, ph) }
-		}
 		v, reason := judge(rule, ph)
 		byVerdict[v] = append(byVerdict[v], ph.Index)
 		d.Reasons = append(d.Reasons, fmt.Sprintf("photo %d: %s", ph.Index, reason))

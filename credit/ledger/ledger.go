@@ -145,8 +145,6 @@ type dialect struct {
 	// load bulk loads n rows into table: COPY on PostgreSQL, batched
 	// INSERTs on SQLite. row(i, e) gives row i's values to e.
 	load func(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, columns []string, n int, row func(i int, e rowEncoder)) error
-	// decided returns the ledger's decisions of the reviews ids.
-	decided func(ctx context.Context, tx *sql.Tx, ids []string) (map[string]decided, error)
 	// uniqueViolation tells whether err is a row refused by a unique
 	// index or primary key, and names the index as PostgreSQL does
 	// ("decisions_pkey", "ledger_staging_pkey").
@@ -158,7 +156,6 @@ var sqlite = dialect{
 	tag:             "sqlite",
 	rebind:          func(q string) string { return q }, // SQLite takes ? as is
 	load:            sqliteLoad,
-	decided:         sqliteDecided,
 	uniqueViolation: sqliteUniqueViolation,
 }
 
@@ -174,7 +171,6 @@ var postgres = dialect{
 	rebind:          dollarPlaceholders,
 	writeLock:       fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", writeLockKey),
 	load:            pgLoad,
-	decided:         pgDecided,
 	uniqueViolation: pgUniqueViolation,
 }
 

@@ -438,7 +438,7 @@ func (p *publishing) dropDecided(ctx context.Context, c *chunk) error {
 	for i := range c.rows {
 		ids[i] = c.rows[i].reviewID
 	}
-	found, err := p.l.d.decided(ctx, p.tx, ids)
+	found, err := p.l.decided(ctx, p.tx, ids)
 	if err != nil {
 		return fmt.Errorf("read the ledger's decisions of rows %d to %d: %w", c.first+1, c.first+len(c.rows), err)
 	}
@@ -466,56 +466,24 @@ const decidedQuery = `SELECT d.review_id, d.day, d.decision, d.credit, p.policy_
 	FROM decisions d JOIN publications p ON p.id = d.publication
 	WHERE d.review_id `
 
-// pgDecided reads the decisions of the reviews ids in one query: the ids
-// go as one array.
-func pgDecided(ctx context.Context, tx *sql.Tx, ids []string) (map[string]decided, error) {
-	rows, err := tx.QueryContext(ctx, decidedQuery+`= ANY($1)`, ids)
-	if err != nil {
-		return nil, err
-	}
-	return scanDecided(rows, nil)
-}
-
-// sqliteDecided reads the decisions of the reviews ids, batchParams ids a
-// query.
-func sqliteDecided(ctx context.Context, tx *sql.Tx, ids []string) (map[string]decided, error) {
+// decided reads the ledger's decisions of the reviews ids (see eachByID).
+func (l *Ledger) decided(ctx context.Context, tx *sql.Tx, ids []string) (map[string]decided, error) {
 	var out map[string]decided
-	args := make([]any, 0, batchParams)
-	for start := 0; start < len(ids); start += batchParams {
-		part := ids[start:min(start+batchParams, len(ids))]
-		args = args[:0]
-		for _, id := range part {
-			args = append(args, id)
-		}
-		rows, err := tx.QueryContext(ctx, decidedQuery+`IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		if out, err = scanDecided(rows, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// scanDecided adds the decisions of rows to out, made when needed, and
-// closes rows.
-func scanDecided(rows *sql.Rows, out map[string]decided) (map[string]decided, error) {
-	defer rows.Close()
-	for rows.Next() {
+	err := l.eachByID(ctx, tx, decidedQuery+"{ids}", ids, func(rows *sql.Rows) error {
 		var (
 			id string
 			d  decided
 		)
 		if err := rows.Scan(&id, &d.day, &d.decision, &d.credit, &d.policy); err != nil {
-			return nil, err
+			return err
 		}
 		if out == nil {
 			out = map[string]decided{}
 		}
 		out[id] = d
-	}
-	return out, rows.Close()
+		return nil
+	})
+	return out, err
 }
 
 // batchParams is how many parameters a statement of a list of values
