@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/reviewlens/reviewlens/credit"
+	"github.com/reviewlens/reviewlens/internal/creditreport"
+	"github.com/reviewlens/reviewlens/internal/svgplot"
 )
 
 // The report is one self-contained HTML page, in the manner of the credit
@@ -28,7 +30,7 @@ var monitorReportTmpl = template.Must(template.New("monitor").Parse(monitorRepor
 
 // ReferenceAutomationRate is the automation rate of the reference case
 // (spec/policy.md §3.1), drawn beside the days'.
-const ReferenceAutomationRate = 0.76
+const ReferenceAutomationRate = creditreport.ReferenceAutomationRate
 
 // WriteReport writes the monitor report of res as one self-contained HTML
 // page; now is when it was made.
@@ -117,23 +119,12 @@ func newPage(res *MonitorResult, now time.Time) *page {
 	return p
 }
 
-// coord is an SVG coordinate, written with at most one decimal.
-type coord float64
-
-func (c coord) String() string {
-	return strconv.FormatFloat(math.Round(float64(c)*10)/10, 'f', -1, 64)
-}
-
-type label struct {
-	X, Y   coord
-	Anchor string
-	Text   string
-}
-
-type tick struct {
-	At    coord
-	Label label
-}
+// The plots' coordinates, text and ticks, as the credit report's.
+type (
+	coord = svgplot.Coord
+	label = svgplot.Label
+	tick  = svgplot.Tick
+)
 
 type dot struct {
 	X, Y  coord
@@ -265,10 +256,10 @@ func accuracyPlot(i int, decision string, res *MonitorResult) *plot {
 
 func automationPlot(days []DayCount) *plot {
 	p, xs := newPlot("monitor-automation", "Automation rate by day", len(days))
-	p.Desc = "Share of each day's reviews decided without a person, with the reference case's 76%."
+	p.Desc = "Share of each day's reviews decided without a person, with the reference case's " + pctTick(ReferenceAutomationRate) + "."
 	ys := p.yAxis(0, "share of reviews")
 	p.RefY, p.HasRef = ys(ReferenceAutomationRate), true
-	p.RefLabel = label{X: p.X1 - 4, Y: ys(ReferenceAutomationRate) - 5, Anchor: "end", Text: "reference 76%"}
+	p.RefLabel = label{X: p.X1 - 4, Y: ys(ReferenceAutomationRate) - 5, Anchor: "end", Text: "reference " + pctTick(ReferenceAutomationRate)}
 	if len(days) == 0 {
 		p.Empty = &label{X: (p.X0 + p.X1) / 2, Y: (p.Y0 + p.Y1) / 2, Anchor: "middle", Text: "no decisions in these days"}
 		return p
@@ -328,21 +319,10 @@ func niceCount(n int) int {
 	}
 }
 
-func pctTick(v float64) string {
-	return strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64) + "%"
-}
+var pctTick = svgplot.PctTick
 
-// count writes n with thousands separators.
-func countText(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + countText(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// countText writes n with thousands separators.
+func countText(n int) string { return svgplot.Count(int64(n)) }
 
 func hours(h float64) string {
 	switch {

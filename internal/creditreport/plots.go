@@ -6,27 +6,19 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/reviewlens/reviewlens/internal/svgplot"
 )
 
-// coord is an SVG coordinate, written with at most one decimal.
-type coord float64
+// The plots' coordinates, text and ticks, shared with the monitor report.
+type (
+	coord = svgplot.Coord
+	label = svgplot.Label
+	tick  = svgplot.Tick
+)
 
-func (c coord) String() string {
-	return strconv.FormatFloat(math.Round(float64(c)*10)/10, 'f', -1, 64)
-}
-
-// label is a piece of SVG text.
-type label struct {
-	X, Y   coord
-	Anchor string // text-anchor
-	Text   string
-}
-
-// tick is a tick of an axis: its position along the axis and its label.
-type tick struct {
-	At    coord
-	Label label
-}
+// pctTick formats an axis tick as a percentage with at most one decimal.
+var pctTick = svgplot.PctTick
 
 // rcPlot is the geometry of a family's risk–coverage plot.
 type rcPlot struct {
@@ -242,11 +234,6 @@ func niceScale(v float64) (top, step float64) {
 		}
 	}
 	return 1, 0.2
-}
-
-// pctTick formats an axis tick as a percentage with at most one decimal.
-func pctTick(v float64) string {
-	return strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64) + "%"
 }
 
 // pctUp is pct rounded up, for upper bounds of a risk.

@@ -58,6 +58,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/reviewlens/reviewlens/internal/svgplot"
 )
 
 // ReferenceAutomationRate is the automation rate of the reference case
@@ -511,22 +513,7 @@ func points(v float64) string {
 }
 
 // count formats n with thousands separators: 1234567 is "1,234,567".
-func count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+var count = svgplot.Count
 
 // formatNum formats v with at most digits significant digits; NaN and
 // infinities are a dash.
