@@ -134,7 +134,10 @@ type Window struct {
 
 // Live is what the audits say of the automatic decisions: see LiveAccuracy.
 type Live struct {
-	Windows   []Window // by week, then Grant, Reject, DecisionAll
+	Windows []Window // by week, then Grant, Reject, DecisionAll
+	// Target is the accuracy each decision was tested against: the
+	// options', 0.98 where they give none.
+	Target    map[string]float64
 	Delta     float64
 	MinAudits int
 	Tested    int     // the windows tested
@@ -221,7 +224,7 @@ func LiveAccuracy(tallies []AuditTally, opts LiveOptions) (*Live, error) {
 			w.Wrong += t.Wrong
 		}
 	}
-	live := &Live{Delta: opts.Delta, MinAudits: opts.MinAudits, Level: opts.Delta / 2}
+	live := &Live{Target: target, Delta: opts.Delta, MinAudits: opts.MinAudits, Level: opts.Delta / 2}
 	tests := map[string]alarmTest{}
 	for d, t := range target {
 		tests[d] = newAlarmTest(1-t, live.Level)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"strings"
 	"time"
@@ -293,9 +292,7 @@ func Monitor(ctx context.Context, opts MonitorOptions) (*MonitorResult, error) {
 		return nil, fault.New(fault.BadInput, err)
 	}
 	res := &MonitorResult{DB: Redact(opts.DB), Since: since, Until: until, Alarm: live.Alarm,
-		Target: map[string]float64{credit.Grant: 0.98, credit.Reject: 0.98}, Delta: live.Delta, MinAudits: live.MinAudits,
-		Tested: live.Tested, Level: live.Level}
-	maps.Copy(res.Target, opts.Target)
+		Target: live.Target, Delta: live.Delta, MinAudits: live.MinAudits, Tested: live.Tested, Level: live.Level}
 	perWeek := map[string]map[string]bool{} // decision -> weeks with audits
 	audits := map[string]int{}
 	for _, w := range live.Windows {
