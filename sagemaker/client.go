@@ -40,11 +40,7 @@ const sdkAttempts = 6
 // services beside SageMaker (CloudWatch Logs, for LogFollower) calls those
 // two, so that every client shares one configuration and HTTP client.
 func NewClient(ctx context.Context, opts ClientOptions) (*sagemaker.Client, string, error) {
-	cfg, err := Config(ctx, opts)
-	if err != nil {
-		return nil, "", err
-	}
-	return NewClientFromConfig(cfg, opts), cfg.Region, nil
+	return newClient(ctx, opts)
 }
 
 // Config returns the AWS configuration NewClient makes its client from:

@@ -3,13 +3,15 @@ package sagemaker
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/reviewlens/reviewlens/inspect"
 )
 
 // TransformOptions are the transform step's settings: its flags. The zero
@@ -256,39 +258,19 @@ func transformInputs(ctx context.Context, files Files, spec TransformSpec) ([]st
 		case err != nil:
 			return nil, fmt.Errorf("read input %s: %w", spec.Input, err)
 		}
-		if keys, err = parseManifestFile(data); err != nil {
+		var prefix string
+		prefix, keys, err = inspect.ReadTransformManifest(bytes.NewReader(data))
+		switch {
+		case err != nil:
 			return nil, bad("not a ManifestFile: "+err.Error(), err)
+		case prefix == "":
+			return nil, bad(`not a ManifestFile: the prefix is empty, want {"prefix": "s3://bucket/prefix/"} first`, nil)
+		case slices.Contains(keys, ""):
+			return nil, bad("not a ManifestFile: an empty key", nil)
 		}
 	}
 	if len(keys) == 0 {
 		return nil, bad("no photo in it: nothing to transform", nil)
-	}
-	return keys, nil
-}
-
-// parseManifestFile reads a Batch Transform ManifestFile: a JSON array of
-// {"prefix": "s3://..."} and then keys relative to it.
-func parseManifestFile(data []byte) ([]string, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(data, &items); err != nil {
-		return nil, err
-	}
-	if len(items) == 0 {
-		return nil, errors.New("an empty array, want {\"prefix\": ...} first")
-	}
-	var head struct {
-		Prefix string `json:"prefix"`
-	}
-	if err := json.Unmarshal(items[0], &head); err != nil || head.Prefix == "" {
-		return nil, errors.New("the first item is not {\"prefix\": ...}")
-	}
-	keys := make([]string, 0, len(items)-1)
-	for i, raw := range items[1:] {
-		var k string
-		if err := json.Unmarshal(raw, &k); err != nil || k == "" {
-			return nil, fmt.Errorf("item %d is not a key", i+2)
-		}
-		keys = append(keys, k)
 	}
 	return keys, nil
 }

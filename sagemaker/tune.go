@@ -2,6 +2,7 @@ package sagemaker
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -90,7 +91,7 @@ func TrainingData(s DataSummary, spec TrainingSpec) (map[string]string, Training
 	if s.MultiLabel {
 		hp["multi_label"] = "1"
 	}
-	spec.LabelAttribute = firstNonEmpty(spec.LabelAttribute, s.LabelAttribute)
+	spec.LabelAttribute = cmp.Or(spec.LabelAttribute, s.LabelAttribute)
 	spec.MultiLabel = s.MultiLabel
 	var missing []string
 	fill := func(field *string, v, name string) {
@@ -231,10 +232,10 @@ func Tune(ctx context.Context, api API, files Files, opts TuneOptions) (*TuneRes
 	if log == nil {
 		log = slog.Default()
 	}
-	o.Strategy = firstNonEmpty(o.Strategy, StrategyTuner)
-	o.Objective = firstNonEmpty(o.Objective, DefaultObjective)
-	o.Direction = firstNonEmpty(o.Direction, Maximize)
-	o.JobPrefix = firstNonEmpty(o.JobPrefix, "rl-ic")
+	o.Strategy = cmp.Or(o.Strategy, StrategyTuner)
+	o.Objective = cmp.Or(o.Objective, DefaultObjective)
+	o.Direction = cmp.Or(o.Direction, Maximize)
+	o.JobPrefix = cmp.Or(o.JobPrefix, "rl-ic")
 	switch {
 	case files == nil:
 		return nil, &SpecError{Field: "files", Reason: "no storage given for the runs table"}
@@ -357,7 +358,7 @@ func writeTuneOutputs(ctx context.Context, files Files, o TuneOptions, res *Tune
 	notes := []string{
 		"Strategy: " + o.Strategy,
 		"Training data: " + o.Spec.Train + " (validation: " + o.Spec.Validation + ")",
-		"Instances: " + firstNonEmpty(o.Spec.InstanceType, DefaultInstanceType),
+		"Instances: " + cmp.Or(o.Spec.InstanceType, DefaultInstanceType),
 	}
 	if res.TuningJob != "" {
 		notes = append(notes, "Tuning job: "+res.TuningJob)

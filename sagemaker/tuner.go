@@ -1,6 +1,7 @@
 package sagemaker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ type JobError struct {
 }
 
 func (e *JobError) Error() string {
-	kind := firstNonEmpty(e.Kind, "training job")
+	kind := cmp.Or(e.Kind, "training job")
 	if e.Reason == "" {
 		return fmt.Sprintf("%s %s: %s", kind, e.Job, e.Status)
 	}
@@ -109,7 +110,7 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("%s %s exists with another definition (%s): refusing to reuse it", firstNonEmpty(e.Kind, "training job"), e.Job, e.What)
+	return fmt.Sprintf("%s %s exists with another definition (%s): refusing to reuse it", cmp.Or(e.Kind, "training job"), e.Job, e.What)
 }
 
 // An Event reports a change in a job's status, for progress displays.

@@ -1,6 +1,7 @@
 package sagemaker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -215,7 +216,7 @@ func runAttempts[D any](ctx context.Context, w *waiter, j *jobOps[D], base strin
 		}
 		action := "next attempt: found " + st.Status + " by a rerun"
 		if !a.found {
-			action = "next attempt: " + firstNonEmpty(st.Reason, st.Status)
+			action = "next attempt: " + cmp.Or(st.Reason, st.Status)
 		}
 		w.emit(Event{Kind: j.noun, Job: a.name, Point: j.point, Attempt: n, Status: st.Status, Action: action})
 	}
@@ -384,15 +385,6 @@ func (w *waiter) stopLive(ctx context.Context, keep bool, noun string) {
 	}
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // logEvent logs a job's event: its status, secondary status, time in that
 // state and what was done.
 func logEvent(log *slog.Logger, e Event) {
@@ -412,5 +404,5 @@ func logEvent(log *slog.Logger, e Event) {
 	if e.Action != "" {
 		attrs = append(attrs, "action", e.Action)
 	}
-	log.Info(firstNonEmpty(e.Kind, "job"), attrs...)
+	log.Info(cmp.Or(e.Kind, "job"), attrs...)
 }

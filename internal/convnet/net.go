@@ -150,9 +150,9 @@ func newNet(a arch, rng *rand.Rand) *net {
 	return n
 }
 
-// work is one goroutine's buffers for a shard of up to cap samples.
+// work is one goroutine's buffers for a shard of up to newWork's capacity
+// of samples.
 type work struct {
-	cap  int
 	in   []float32   // [C][s·H·W]
 	col  [][]float32 // per block: im2col of the block's input [In·9][s·H·W]
 	xhat [][]float32 // per block: normalised conv output [Out][s·H·W]
@@ -171,7 +171,7 @@ type work struct {
 }
 
 func (n *net) newWork(capacity int) *work {
-	w := &work{cap: capacity}
+	w := &work{}
 	s := capacity
 	w.in = make([]float32, n.C*s*n.H*n.W)
 	maxAct, maxCol, maxTmp := 0, 0, 0

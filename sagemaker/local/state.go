@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"syscall"
 	"time"
 )
@@ -31,11 +30,6 @@ const (
 	kindTransform = "transform"
 	kindModel     = "model"
 )
-
-// names are the names SageMaker accepts for jobs (and, with the same
-// pattern, models): letters, digits and single or repeated hyphens, 1 to
-// 63 characters, no leading or trailing hyphen.
-var names = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
 
 // store is a root folder.
 type store struct{ root string }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/reviewlens/reviewlens/internal/convnet"
+	sm "github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
@@ -37,7 +38,7 @@ type trainingRecord struct {
 func (c *Client) CreateTrainingJob(ctx context.Context, in *sagemaker.CreateTrainingJobInput, _ ...func(*sagemaker.Options)) (*sagemaker.CreateTrainingJobOutput, error) {
 	name := aws.ToString(in.TrainingJobName)
 	switch {
-	case !names.MatchString(name):
+	case !sm.ValidName(name, sm.MaxJobNameLen):
 		return nil, validation("1 validation error detected: Value '%s' at 'trainingJobName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
 	case in.OutputDataConfig == nil || aws.ToString(in.OutputDataConfig.S3OutputPath) == "":
 		return nil, validation("OutputDataConfig.S3OutputPath is required")

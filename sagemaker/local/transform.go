@@ -1,13 +1,13 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/reviewlens/reviewlens/inspect"
 	"github.com/reviewlens/reviewlens/internal/convnet"
+	sm "github.com/reviewlens/reviewlens/sagemaker"
 	"github.com/reviewlens/reviewlens/storage"
 )
 
@@ -32,7 +34,7 @@ type modelRecord struct {
 // uses it.
 func (c *Client) CreateModel(ctx context.Context, in *sagemaker.CreateModelInput, _ ...func(*sagemaker.Options)) (*sagemaker.CreateModelOutput, error) {
 	name := aws.ToString(in.ModelName)
-	if !names.MatchString(name) {
+	if !sm.ValidName(name, sm.MaxJobNameLen) {
 		return nil, validation("1 validation error detected: Value '%s' at 'modelName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
 	}
 	if in.PrimaryContainer == nil || aws.ToString(in.PrimaryContainer.ModelDataUrl) == "" {
@@ -83,7 +85,7 @@ type transformRecord struct {
 func (c *Client) CreateTransformJob(ctx context.Context, in *sagemaker.CreateTransformJobInput, _ ...func(*sagemaker.Options)) (*sagemaker.CreateTransformJobOutput, error) {
 	name := aws.ToString(in.TransformJobName)
 	switch {
-	case !names.MatchString(name):
+	case !sm.ValidName(name, sm.MaxJobNameLen):
 		return nil, validation("1 validation error detected: Value '%s' at 'transformJobName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
 	case in.TransformInput == nil || in.TransformInput.DataSource == nil || in.TransformInput.DataSource.S3DataSource == nil:
 		return nil, validation("TransformInput.DataSource.S3DataSource is required")
@@ -251,24 +253,14 @@ func (c *Client) transformInputs(ctx context.Context, src *types.TransformS3Data
 		if err != nil {
 			return nil, "", fmt.Errorf("ClientError: read the manifest %s: %v", uri, err)
 		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(data, &items); err != nil || len(items) == 0 {
-			return nil, "", fmt.Errorf("ClientError: %s is not a ManifestFile (a JSON array: a prefix object, then keys)", uri)
+		prefix, keys, err := inspect.ReadTransformManifest(bytes.NewReader(data))
+		if err == nil && prefix == "" {
+			err = errors.New(`the prefix is empty, want {"prefix": "s3://bucket/prefix/"} first`)
 		}
-		var head struct {
-			Prefix string `json:"prefix"`
+		if err != nil {
+			return nil, "", fmt.Errorf("ClientError: %s: %v", uri, err)
 		}
-		if err := json.Unmarshal(items[0], &head); err != nil || head.Prefix == "" {
-			return nil, "", fmt.Errorf("ClientError: %s: the first item is not {\"prefix\": ...}", uri)
-		}
-		for i, it := range items[1:] {
-			var k string
-			if err := json.Unmarshal(it, &k); err != nil {
-				return nil, "", fmt.Errorf("ClientError: %s: item %s is not a key", uri, strconv.Itoa(i+1))
-			}
-			keys = append(keys, k)
-		}
-		return keys, head.Prefix, nil
+		return keys, prefix, nil
 	case types.S3DataTypeS3Prefix:
 		for o, err := range c.opts.Storage.List(ctx, uri) {
 			if err != nil {
