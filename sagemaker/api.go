@@ -89,7 +89,7 @@ func Classify(err error) error {
 		if strings.Contains(msg, "Cannot create already existing") {
 			return ErrInUse
 		}
-	case "ResourceNotFound":
+	case "ResourceNotFound", "ResourceNotFoundException": // the second: CloudWatch Logs'
 		return ErrNotFound
 	case "ResourceLimitExceeded":
 		return ErrLimit

@@ -7,8 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-	"github.com/aws/smithy-go"
 )
 
 // CloudWatchLogsAPI is the part of the CloudWatch Logs API that
@@ -50,7 +48,7 @@ func (c CloudWatchLogs) Streams(ctx context.Context, kind LogKind, prefix string
 	for range maxStreamPages {
 		out, err := c.API.DescribeLogStreams(ctx, in)
 		if err != nil {
-			err = logsError("describe log streams", err)
+			err = wrap("describe log streams", err)
 			if errors.Is(err, ErrNotFound) {
 				return nil, nil
 			}
@@ -80,7 +78,7 @@ func (c CloudWatchLogs) Events(ctx context.Context, kind LogKind, stream, token 
 	}
 	out, err := c.API.GetLogEvents(ctx, in)
 	if err != nil {
-		return nil, token, logsError("get log events", err)
+		return nil, token, wrap("get log events", err)
 	}
 	events := make([]LogEvent, 0, len(out.Events))
 	for _, e := range out.Events {
@@ -95,27 +93,4 @@ func (c CloudWatchLogs) Events(ctx context.Context, kind LogKind, stream, token 
 		next = token
 	}
 	return events, next, nil
-}
-
-// logsError wraps err from a CloudWatch Logs call with the operation and,
-// when it is one, ErrNotFound or ErrThrottled.
-func logsError(op string, err error) error {
-	var rnf *types.ResourceNotFoundException
-	var kind error
-	var ae smithy.APIError
-	switch {
-	case errors.As(err, &rnf):
-		kind = ErrNotFound
-	case errors.As(err, &ae):
-		switch ae.ErrorCode() {
-		case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded":
-			kind = ErrThrottled
-		case "ResourceNotFoundException":
-			kind = ErrNotFound
-		}
-	}
-	if kind != nil {
-		err = &apiError{kind: kind, err: err}
-	}
-	return &opError{op: op, err: err}
 }

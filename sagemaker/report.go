@@ -198,7 +198,7 @@ func newPage(d reportData) *page {
 		p.Heatmap = newHeatmap(d.Axes, d.Runs, p.Objective, minimize)
 	}
 
-	for _, i := range order(d.Runs, minimize) {
+	for _, i := range order(d.Runs, d.Direction) {
 		p.Rows = append(p.Rows, newRow(&d.Runs[i], d.Axes, p.Objective))
 	}
 	return p
@@ -239,18 +239,12 @@ func newRow(r *Run, axes []Axis, objective string) row {
 }
 
 // order returns the indexes of runs, best objective first, runs without an
-// objective last. Ties go as MarkBest breaks them: fewer billable
+// objective last. Ties go as MarkBest breaks them (better): fewer billable
 // seconds, then the name; runs without an objective are in name order.
-func order(runs []Run, minimize bool) []int {
+func order(runs []Run, direction string) []int {
 	idx := make([]int, len(runs))
 	for i := range idx {
 		idx[i] = i
-	}
-	billable := func(r *Run) int64 {
-		if r.BillableSeconds == 0 {
-			return math.MaxInt64
-		}
-		return r.BillableSeconds
 	}
 	slices.SortStableFunc(idx, func(i, j int) int {
 		a, b := &runs[i], &runs[j]
@@ -261,18 +255,14 @@ func order(runs []Run, minimize bool) []int {
 				return 1
 			}
 			return -1
-		case !an && a.Objective != b.Objective:
-			if betterValue(a.Objective, b.Objective, minimize) {
-				return -1
-			}
-			return 1
-		case !an && billable(a) != billable(b):
-			if billable(a) < billable(b) {
-				return -1
-			}
+		case an:
+			return strings.Compare(a.JobName, b.JobName)
+		case better(a, b, direction):
+			return -1
+		case better(b, a, direction):
 			return 1
 		}
-		return strings.Compare(a.JobName, b.JobName)
+		return 0
 	})
 	return idx
 }
