@@ -35,6 +35,15 @@ const LocalImage = "reviewlens/local-image-classification:1"
 // --poll-interval is not given: local jobs take seconds, not minutes.
 const LocalPollInterval = 250 * time.Millisecond
 
+// LocalPolling is the polling of a local job when --poll-interval is not
+// given.
+var LocalPolling = sagemaker.Polling{Interval: LocalPollInterval, Max: 2 * time.Second}
+
+// LocalLogs follows the logs of the local client c's jobs.
+func LocalLogs(c *local.Client) *sagemaker.LogFollower {
+	return &sagemaker.LogFollower{Source: c.Logs(), Interval: time.Second, Settle: 100 * time.Millisecond}
+}
+
 // Flags are --backend and --local-root.
 func Flags() []urfave.Flag {
 	return []urfave.Flag{
@@ -96,7 +105,7 @@ func OpenWith(ctx context.Context, env *cli.Env, o Options) (*Backend, error) {
 		}
 		b := &Backend{API: c, Name: Local, Region: LocalRegion, Local: c}
 		if o.Logs {
-			b.Logs = &sagemaker.LogFollower{Source: c.Logs(), Interval: time.Second, Settle: 100 * time.Millisecond}
+			b.Logs = LocalLogs(c)
 		}
 		return b, nil
 	}
@@ -116,7 +125,7 @@ func (b *Backend) Close() error {
 // LocalPollInterval when the flag is not given.
 func (b *Backend) Poll(c *urfave.Context, flag string) sagemaker.Polling {
 	if b.Local != nil && !c.IsSet(flag) {
-		return sagemaker.Polling{Interval: LocalPollInterval, Max: 2 * time.Second}
+		return LocalPolling
 	}
 	return sagemaker.Polling{Interval: c.Duration(flag)}
 }

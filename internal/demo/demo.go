@@ -196,10 +196,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	d := &run{o: o, dir: dir, store: store, sum: &Summary{Dir: dir, Day: o.Day, Paths: map[string]string{}}}
 	uri := func(p string) string { return Bucket + "/" + p }
 	dayPrefix := "dt=" + o.Day + "/"
-	poll := sagemaker.Polling{Interval: backend.LocalPollInterval, Max: 2 * time.Second}
+	poll := backend.LocalPolling
 	var logs *sagemaker.LogFollower
 	if o.Logs {
-		logs = &sagemaker.LogFollower{Source: sm.Logs(), Interval: time.Second, Settle: 100 * time.Millisecond}
+		logs = backend.LocalLogs(sm)
 	}
 
 	// The data: a labelled set to learn from and a calibration set, as

@@ -97,7 +97,7 @@ is granted twice. The result holds every step's result and the day's numbers. Wi
 		defer b.Close()
 		poll := sagemaker.Polling{Interval: opts.Poll}
 		if b.Local != nil && !c.IsSet("poll-interval") && cfg.Transform.PollInterval == 0 {
-			poll = sagemaker.Polling{Interval: backend.LocalPollInterval, Max: 2 * time.Second}
+			poll = backend.LocalPolling
 		}
 		res, err := daily.Run(ctx, store, b.API, cfg, daily.Options{Day: day, Poll: poll, Logs: b.Logs, Progress: env.Progress(), Logger: env.Logger})
 		if res == nil {
